@@ -1,0 +1,121 @@
+import { ValidationError, type FieldIssue } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { checkEmail, normalizeEmail } from './email.js';
+import { UserNotFoundError } from './errors.js';
+import type { PasswordHasher } from './password-hasher.js';
+import { normalizePassword, type PasswordPolicy } from './password-policy.js';
+import { parseProfileChanges, type ProfileChanges } from './profile-changes.js';
+import type { UserRepository } from './user-repository.js';
+import type { User } from './user.js';
+
+export interface AccountService {
+  /** Throws ValidationError (fields email, password, name) or EmailTakenError. */
+  register(input: { email: string; password: string; name?: string }): Promise<User>;
+  /**
+   * The active user these credentials belong to, or null. Unknown email, wrong password and an
+   * account that is not active are indistinguishable to the caller, in result and in time.
+   */
+  authenticate(email: string, password: string): Promise<User | null>;
+  /** Throws ValidationError (fields currentPassword, newPassword) or UserNotFoundError. */
+  changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void>;
+  /** Throws ValidationError (one field per claim) or UserNotFoundError. */
+  updateProfile(userId: string, changes: ProfileChanges): Promise<User>;
+  disable(userId: string): Promise<User>;
+  delete(userId: string): Promise<void>;
+}
+
+export interface AccountServiceDependencies {
+  users: UserRepository;
+  hasher: PasswordHasher;
+  policy: PasswordPolicy;
+  logger: Logger;
+}
+
+// Log lines carry user ids, never what was typed: people paste passwords into email fields.
+export function createAccountService({ users, hasher, policy, logger }: AccountServiceDependencies): AccountService {
+  return {
+    async register(input) {
+      const email = normalizeEmail(input.email);
+      const password = normalizePassword(input.password);
+      const profile = parseProfileChanges({ name: input.name });
+      const issues = [...checkEmail(email), ...policy.check(password, { email }), ...(profile.success ? [] : profile.issues)];
+      if (issues.length > 0 || !profile.success) throw new ValidationError(issues);
+
+      const user = await users.create({ email, passwordHash: await hasher.hash(password), profile: profile.patch });
+      logger.info({ event: 'account.registered', userId: user.id }, 'account registered');
+      return user;
+    },
+
+    async authenticate(email, password) {
+      const attempt = normalizePassword(password);
+      const credentials = await users.findCredentialsByEmail(normalizeEmail(email));
+      if (!credentials) {
+        await hasher.verifyDummy(attempt);
+        logger.info({ event: 'account.sign_in_refused', reason: 'unknown_email' }, 'sign-in refused');
+        return null;
+      }
+
+      const { userId, status, passwordHash } = credentials;
+      // Checked even for an account that is not active, so that its status does not show in the timing.
+      const { valid, needsRehash } = await hasher.verify(passwordHash, attempt);
+      if (!valid || status !== 'active') {
+        const reason = valid ? `account_${status}` : 'wrong_password';
+        logger.info({ event: 'account.sign_in_refused', reason, userId }, 'sign-in refused');
+        return null;
+      }
+      if (needsRehash) await rehash(userId, attempt);
+      // Loaded only now, so that every refusal costs the same single read; null if deleted meanwhile.
+      return users.findById(userId);
+    },
+
+    async changePassword(userId, currentPassword, newPassword) {
+      const credentials = await users.findCredentialsById(userId);
+      if (!credentials) throw new UserNotFoundError();
+
+      const next = normalizePassword(newPassword);
+      const { valid } = await hasher.verify(credentials.passwordHash, normalizePassword(currentPassword));
+      const issues: FieldIssue[] = [
+        ...(valid ? [] : [{ field: 'currentPassword', message: 'The current password is not correct.' }]),
+        ...policy.check(next, { email: credentials.email }).map((issue) => ({ ...issue, field: 'newPassword' })),
+      ];
+      if (issues.length > 0) throw new ValidationError(issues);
+
+      await users.updatePasswordHash(userId, await hasher.hash(next));
+      logger.info({ event: 'account.password_changed', userId }, 'password changed');
+    },
+
+    async updateProfile(userId, changes) {
+      const parsed = parseProfileChanges(changes);
+      if (!parsed.success) throw new ValidationError(parsed.issues);
+      const user = await users.findById(userId);
+      if (!user) throw new UserNotFoundError();
+
+      const { phoneNumber } = parsed.patch;
+      const phoneChanged = phoneNumber !== undefined && phoneNumber !== user.profile.phoneNumber;
+      const updated = await users.updateProfile(userId, phoneChanged ? { ...parsed.patch, phoneNumberVerified: false } : parsed.patch);
+      logger.info({ event: 'account.profile_updated', userId, claims: Object.keys(parsed.patch) }, 'profile updated');
+      return updated;
+    },
+
+    async disable(userId) {
+      const user = await users.setStatus(userId, 'disabled');
+      logger.info({ event: 'account.disabled', userId }, 'account disabled');
+      return user;
+    },
+
+    async delete(userId) {
+      await users.delete(userId);
+      logger.info({ event: 'account.deleted', userId }, 'account deleted');
+    },
+  };
+
+  /** Upgrades a hash made with older parameters while the plaintext is at hand; a failure must not fail the sign-in. */
+  async function rehash(userId: string, password: string): Promise<void> {
+    try {
+      await users.updatePasswordHash(userId, await hasher.hash(password));
+      logger.info({ event: 'account.password_rehashed', userId }, 'password hash upgraded to current parameters');
+    } catch (error) {
+      logger.warn({ event: 'account.password_rehash_failed', userId, err: error }, 'could not upgrade password hash');
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { Prisma, type PrismaClient, type Profile as ProfileRow, type User as UserRow } from '../generated/prisma/client.js';
+import { EmailTakenError, UserNotFoundError } from './errors.js';
+import type { Profile, ProfilePatch, User, UserStatus } from './user.js';
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  profile?: ProfilePatch;
+}
+
+/** Just what checking a password needs: one single-table read, as cheap for a found user as for a missing one. */
+export interface UserCredentials {
+  userId: string;
+  email: string;
+  status: UserStatus;
+  passwordHash: string;
+}
+
+/** Accounts storage. Write operations on an id that does not exist throw UserNotFoundError. */
+export interface UserRepository {
+  /** Creates the user and its profile together; EmailTakenError when the email is in use in any letter case. */
+  create(user: NewUser): Promise<User>;
+  findById(id: string): Promise<User | null>;
+  /** Case-insensitive. */
+  findByEmail(email: string): Promise<User | null>;
+  /** The only reads that return a password hash, for verifying a password. */
+  findCredentialsByEmail(email: string): Promise<UserCredentials | null>;
+  findCredentialsById(id: string): Promise<UserCredentials | null>;
+  updateProfile(id: string, patch: ProfilePatch): Promise<User>;
+  updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+  setStatus(id: string, status: UserStatus): Promise<User>;
+  /** Deletes the user; the database cascades to the profile. */
+  delete(id: string): Promise<void>;
+}
+
+// The hash stays in the database unless a credentials read asks for it.
+const userQuery = { include: { profile: true }, omit: { passwordHash: true } } as const;
+const credentialsQuery = { select: { id: true, email: true, status: true, passwordHash: true } } as const;
+
+export function createPrismaUserRepository(prisma: PrismaClient): UserRepository {
+  return {
+    async create({ email, passwordHash, profile = {} }) {
+      try {
+        // A nested create runs in one transaction: a taken email leaves neither user nor profile behind.
+        const row = await prisma.user.create({
+          data: { email, passwordHash, profile: { create: profileData(profile) } },
+          ...userQuery,
+        });
+        return toUser(row);
+      } catch (error) {
+        // users.email is the only unique column a caller can collide with (ids are generated, profiles keyed by them).
+        if (isKnownError(error, 'P2002')) throw new EmailTakenError({ cause: error });
+        throw error;
+      }
+    },
+
+    async findById(id) {
+      if (!isUuid(id)) return null;
+      const row = await prisma.user.findUnique({ where: { id }, ...userQuery });
+      return row && toUser(row);
+    },
+
+    async findByEmail(email) {
+      const row = await prisma.user.findUnique({ where: { email }, ...userQuery });
+      return row && toUser(row);
+    },
+
+    async findCredentialsByEmail(email) {
+      const row = await prisma.user.findUnique({ where: { email }, ...credentialsQuery });
+      return row && toCredentials(row);
+    },
+
+    async findCredentialsById(id) {
+      if (!isUuid(id)) return null;
+      const row = await prisma.user.findUnique({ where: { id }, ...credentialsQuery });
+      return row && toCredentials(row);
+    },
+
+    updateProfile: (id, patch) =>
+      writeExisting(id, async () => toUser(await prisma.user.update({ where: { id }, data: { profile: { update: profileData(patch) } }, ...userQuery }))),
+
+    updatePasswordHash: (id, passwordHash) =>
+      writeExisting(id, async () => {
+        await prisma.user.update({ where: { id }, data: { passwordHash }, select: { id: true } });
+      }),
+
+    setStatus: (id, status) => writeExisting(id, async () => toUser(await prisma.user.update({ where: { id }, data: { status }, ...userQuery }))),
+
+    delete: (id) =>
+      writeExisting(id, async () => {
+        await prisma.user.delete({ where: { id }, select: { id: true } });
+      }),
+  };
+}
+
+/** Runs a write that targets one existing user, turning "no such row" into UserNotFoundError. */
+async function writeExisting<T>(id: string, write: () => Promise<T>): Promise<T> {
+  // Ids are UUIDs: anything else cannot name a user, and PostgreSQL would reject it as a type error.
+  if (!isUuid(id)) throw new UserNotFoundError();
+  try {
+    return await write();
+  } catch (error) {
+    if (isKnownError(error, 'P2025')) throw new UserNotFoundError({ cause: error });
+    throw error;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+function isKnownError(error: unknown, code: 'P2002' | 'P2025'): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === code;
+}
+
+/**
+ * Copies only the claims, so that a stray key in a patch (a userId, say) never reaches the query.
+ * The return type names every claim, so a claim added to Profile fails to compile until it is listed here.
+ */
+function profileData(patch: ProfilePatch): { [Claim in keyof Required<ProfilePatch>]: ProfilePatch[Claim] } {
+  return {
+    name: patch.name,
+    givenName: patch.givenName,
+    familyName: patch.familyName,
+    middleName: patch.middleName,
+    nickname: patch.nickname,
+    preferredUsername: patch.preferredUsername,
+    picture: patch.picture,
+    website: patch.website,
+    gender: patch.gender,
+    birthdate: patch.birthdate,
+    zoneinfo: patch.zoneinfo,
+    locale: patch.locale,
+    phoneNumber: patch.phoneNumber,
+    phoneNumberVerified: patch.phoneNumberVerified,
+  };
+}
+
+type UserWithProfileRow = Omit<UserRow, 'passwordHash'> & { profile: ProfileRow | null };
+
+function toCredentials({ id, email, status, passwordHash }: Pick<UserRow, 'id' | 'email' | 'status' | 'passwordHash'>): UserCredentials {
+  return { userId: id, email, status, passwordHash };
+}
+
+function toUser(row: UserWithProfileRow): User {
+  if (!row.profile) throw new Error(`User ${row.id} has no profile: users are only ever created with one.`);
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.emailVerified,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    profile: toProfile(row.profile),
+  };
+}
+
+function toProfile(row: ProfileRow): Profile {
+  const { userId: _userId, ...profile } = row;
+  return profile;
+}
