@@ -9,8 +9,19 @@ export interface FieldIssue {
   message: string;
 }
 
+export type ErrorKind =
+  | 'invalid_input'
+  | 'unsupported_media_type'
+  | 'conflict'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'too_many_requests'
+  | 'unavailable';
+
 export abstract class AppError extends Error {
-  abstract readonly kind: 'invalid_input' | 'conflict' | 'not_found' | 'unauthorized' | 'forbidden' | 'too_many_requests' | 'unavailable';
+  abstract readonly kind: ErrorKind;
 
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -27,6 +38,10 @@ export class ValidationError extends AppError {
   ) {
     super(message);
   }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly kind = 'unsupported_media_type';
 }
 
 export class ConflictError extends AppError {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -14,7 +15,6 @@ const SECRET_FIELDS = [
   'password_hash',
   'authorization',
   'cookie',
-  'set-cookie',
   'token',
   'access_token',
   'refresh_token',
@@ -25,6 +25,16 @@ const SECRET_FIELDS = [
 
 const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
+/**
+ * Fields (the request id) that every line logged while handling one request carries, whichever
+ * module logs it, without threading a logger through every call.
+ */
+const logContext = new AsyncLocalStorage<Record<string, unknown>>();
+
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return logContext.run({ ...logContext.getStore(), ...fields }, fn);
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
@@ -32,6 +42,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: 'latch' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => logContext.getStore() ?? {},
     },
     destination ?? process.stdout,
   );

@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import supertest from 'supertest';
+import { createLatch, type Latch } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { createTestDatabase } from './database.js';
+
+export interface RunningLatch {
+  latch: Latch;
+  config: Config;
+  databaseUrl: string;
+  baseUrl: string;
+  /** supertest against the real server on 127.0.0.1. */
+  http(): supertest.Agent;
+  /** Every log line written so far, raw, as the operator would see it. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Cheap argon2 parameters keep the suite fast; the hasher's own tests use the real defaults. */
+const TEST_ENVIRONMENT = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'debug',
+  ARGON2_MEMORY_KIB: '8192',
+  ARGON2_ITERATIONS: '1',
+};
+
+/**
+ * Starts the real Latch app (the same composition as src/main.ts) on its own fresh database,
+ * listening on loopback only.
+ */
+export async function startLatch(environment: Record<string, string> = {}): Promise<RunningLatch> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ ...TEST_ENVIRONMENT, DATABASE_URL: database.url, ...environment });
+
+  const logStream = new PassThrough();
+  const lines: string[] = [];
+  logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
+  const logger = createLogger(config.logLevel, logStream);
+
+  const latch = createLatch(config, { databaseUrl: database.url, logger });
+  const server: Server = createServer(latch.app.callback());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    latch,
+    config,
+    databaseUrl: database.url,
+    baseUrl,
+    http: () => supertest.agent(baseUrl),
+    logs: () => lines.join(''),
+    async stop() {
+      server.closeAllConnections();
+      server.close();
+      await latch.close();
+      await database.drop();
+    },
+  };
+}
