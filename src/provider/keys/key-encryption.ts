@@ -1,0 +1,58 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { JWK } from 'jose';
+
+/**
+ * Private signing keys at rest: AES-256-GCM under LATCH_KEY_ENCRYPTION_KEY, as
+ * `v1.<iv>.<ciphertext>.<tag>` (base64url). The kid is the additional authenticated data, so a
+ * ciphertext copied into another row fails to decrypt instead of lending that row its key.
+ */
+const FORMAT = 'v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+/** The key encryption key is wrong, or the stored text was altered or moved: GCM cannot tell these apart. */
+export class SigningKeyDecryptionError extends Error {
+  override readonly name = 'SigningKeyDecryptionError';
+
+  constructor(
+    readonly kid: string,
+    message = `LATCH_KEY_ENCRYPTION_KEY does not decrypt signing key ${kid}`,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export function encryptPrivateJwk(privateJwk: JWK, kid: string, key: Buffer): string {
+  assertKeyLength(key);
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(kid, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(privateJwk), 'utf8'), cipher.final()]);
+  return [FORMAT, ...[iv, ciphertext, cipher.getAuthTag()].map((bytes) => bytes.toString('base64url'))].join('.');
+}
+
+export function decryptPrivateJwk(encrypted: string, kid: string, key: Buffer): JWK {
+  assertKeyLength(key);
+  const [format, iv, ciphertext, tag, ...rest] = encrypted.split('.');
+  if (format !== FORMAT || iv === undefined || ciphertext === undefined || tag === undefined || rest.length > 0) {
+    throw new SigningKeyDecryptionError(kid, `Signing key ${kid} is not stored in a format this version of Latch reads (expected ${FORMAT})`);
+  }
+  let plaintext: string;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(kid, 'utf8'));
+    // With authTagLength set, a truncated tag (a weaker check) is refused rather than accepted.
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  } catch (error) {
+    throw new SigningKeyDecryptionError(kid, undefined, { cause: error });
+  }
+  // Authenticated, so it is the JSON this module wrote.
+  return JSON.parse(plaintext) as JWK;
+}
+
+function assertKeyLength(key: Buffer): void {
+  if (key.length !== KEY_BYTES) throw new RangeError(`The key encryption key must be ${KEY_BYTES} bytes, not ${key.length}`);
+}
