@@ -1,0 +1,24 @@
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../../account/account-service.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Csrf } from '../csrf.js';
+import type { RegistrationThrottle } from '../registration-throttle.js';
+import type { SignInThrottle } from '../sign-in-throttle.js';
+import type { Views } from '../views.js';
+
+/** What the interaction steps are built from; each takes the part it uses. */
+export interface StepDependencies {
+  /** The provider serving now (it is rebuilt when signing keys rotate): read per request. */
+  provider: () => Provider;
+  accounts: Pick<AccountService, 'authenticate' | 'register'>;
+  views: Views;
+  csrf: Csrf;
+  signInThrottle: SignInThrottle;
+  registrationThrottle: RegistrationThrottle;
+  requireEmailVerification: boolean;
+  /** Latch's own API's resource indicator, named in words on the consent page. */
+  apiResource: string;
+  logger: Logger;
+  metrics: Pick<Metrics, 'signIns'>;
+}

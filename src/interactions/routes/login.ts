@@ -1,0 +1,77 @@
+import type { RouterContext } from '@koa/router';
+import type { Context } from 'koa';
+import type { Interaction } from 'oidc-provider';
+import { formField } from '../form.js';
+import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import type { StepDependencies } from './dependencies.js';
+import { inMinutes, setRetryAfter } from './retry-after.js';
+
+// One message for an unknown email and a wrong password alike: the page must not tell which emails exist.
+const WRONG_CREDENTIALS = 'Email or password is incorrect.';
+const VERIFY_EMAIL_FIRST = 'Verify your email address before signing in. Once it is verified, sign in again.';
+const MISSING_CREDENTIALS = 'Enter your email and password.';
+const lockedOut = (seconds: number) => `Too many attempts. Try again in ${inMinutes(seconds)}.`;
+
+export interface LoginStep {
+  /** The sign-in page of an interaction at its login prompt. */
+  render(ctx: Context, interaction: Interaction, page?: { email?: string; error?: string; notice?: string; status?: number }): Promise<void>;
+  /** POST /interaction/:uid/login */
+  signIn(ctx: RouterContext): Promise<void>;
+}
+
+export function createLoginStep({ provider, accounts, views, csrf, signInThrottle, requireEmailVerification, logger, metrics }: StepDependencies): LoginStep {
+  const render: LoginStep['render'] = async (ctx, interaction, { email, error, notice, status = 200 } = {}) => {
+    const hint = interaction.params.login_hint;
+    await views.render(
+      ctx,
+      'login',
+      {
+        uid: interaction.uid,
+        clientName: await clientNameFor(provider(), interaction),
+        email: email ?? (typeof hint === 'string' ? hint : ''),
+        csrf: csrf.token(ctx),
+        error,
+        notice,
+      },
+      status,
+    );
+  };
+
+  return {
+    render,
+
+    async signIn(ctx) {
+      const current = provider();
+      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
+
+      const email = formField(ctx, 'email');
+      const password = formField(ctx, 'password');
+      if (email.trim() === '' || password === '') return render(ctx, interaction, { email, error: MISSING_CREDENTIALS, status: 400 });
+
+      const gate = await signInThrottle.attempt(email, ctx.ip);
+      if (!gate.allowed) {
+        logger.info({ event: 'interaction.sign_in_locked_out' }, 'sign-in refused: too many failures');
+        metrics.signIns.inc({ outcome: 'locked' });
+        setRetryAfter(ctx, gate.retryAfterSeconds);
+        return render(ctx, interaction, { email, error: lockedOut(gate.retryAfterSeconds), status: 429 });
+      }
+
+      const user = await accounts.authenticate(email, password);
+      if (!user) {
+        metrics.signIns.inc({ outcome: 'failed' });
+        return render(ctx, interaction, { email, error: WRONG_CREDENTIALS, status: 401 });
+      }
+      // The password was right: whatever follows, this was no guess.
+      await gate.succeeded();
+
+      if (requireEmailVerification && !user.emailVerified) {
+        logger.info({ event: 'interaction.sign_in_unverified', userId: user.id }, 'sign-in refused: email not verified');
+        return render(ctx, interaction, { email, error: VERIFY_EMAIL_FIRST, status: 403 });
+      }
+      logger.info({ event: 'interaction.signed_in', userId: user.id }, 'signed in');
+      metrics.signIns.inc({ outcome: 'succeeded' });
+      await finishInteraction(ctx, current, { login: { accountId: user.id } }, { merge: false });
+    },
+  };
+}

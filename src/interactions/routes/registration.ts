@@ -1,0 +1,92 @@
+import type { RouterContext } from '@koa/router';
+import type { Interaction } from 'oidc-provider';
+import { EmailTakenError } from '../../account/errors.js';
+import { MIN_PASSWORD_LENGTH } from '../../account/password-policy.js';
+import { ValidationError } from '../../errors.js';
+import { formField } from '../form.js';
+import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import type { PageLocals } from '../views.js';
+import type { StepDependencies } from './dependencies.js';
+import type { LoginStep } from './login.js';
+import { inMinutes, setRetryAfter } from './retry-after.js';
+
+type FieldErrors = PageLocals['register']['errors'];
+const FIELDS = new Set(['name', 'email', 'password']);
+
+const ACCOUNT_CREATED_VERIFY = 'Your account has been created. Verify your email address, then sign in.';
+
+export interface RegistrationStep {
+  /** GET /interaction/:uid/register */
+  show(ctx: RouterContext): Promise<void>;
+  /** POST /interaction/:uid/register: creates the account and signs its owner in, continuing the same authorization. */
+  register(ctx: RouterContext): Promise<void>;
+}
+
+/** The service's issues, by form field; several on one field read as one sentence each. */
+function fieldErrorsOf(error: ValidationError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const { field, message } of error.issues) {
+    const key = FIELDS.has(field) ? (field as keyof FieldErrors) : 'form';
+    errors[key] = errors[key] ? `${errors[key]} ${message}` : message;
+  }
+  return errors;
+}
+
+export function createRegistrationStep(
+  { provider, accounts, views, csrf, registrationThrottle, requireEmailVerification, logger }: StepDependencies,
+  login: Pick<LoginStep, 'render'>,
+): RegistrationStep {
+  const render = async (ctx: RouterContext, interaction: Interaction, values = { name: '', email: '' }, errors: FieldErrors = {}, status = 200) => {
+    await views.render(
+      ctx,
+      'register',
+      {
+        uid: interaction.uid,
+        clientName: await clientNameFor(provider(), interaction),
+        values,
+        errors,
+        minPasswordLength: MIN_PASSWORD_LENGTH,
+        csrf: csrf.token(ctx),
+      },
+      status,
+    );
+  };
+
+  return {
+    async show(ctx) {
+      const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
+      if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
+      await render(ctx, interaction);
+    },
+
+    async register(ctx) {
+      const current = provider();
+      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
+
+      // The password is never sent back into the page.
+      const values = { name: formField(ctx, 'name'), email: formField(ctx, 'email') };
+      const wait = await registrationThrottle.attempt(ctx.ip);
+      if (wait !== null) {
+        logger.info({ event: 'interaction.registration_throttled' }, 'registration refused: too many from this network');
+        setRetryAfter(ctx, wait);
+        return render(ctx, interaction, values, { form: `Too many accounts have been created from your network. Try again in ${inMinutes(wait)}.` }, 429);
+      }
+
+      let userId: string;
+      try {
+        const name = values.name.trim();
+        const user = await accounts.register({ email: values.email, password: formField(ctx, 'password'), ...(name ? { name } : {}) });
+        userId = user.id;
+      } catch (error) {
+        if (error instanceof ValidationError) return render(ctx, interaction, values, fieldErrorsOf(error), 400);
+        if (error instanceof EmailTakenError) return render(ctx, interaction, values, { email: `${error.message} Sign in instead.` }, 409);
+        throw error;
+      }
+
+      if (requireEmailVerification) return login.render(ctx, interaction, { email: values.email, notice: ACCOUNT_CREATED_VERIFY });
+      logger.info({ event: 'interaction.signed_in', userId, via: 'registration' }, 'signed in');
+      await finishInteraction(ctx, current, { login: { accountId: userId } }, { merge: false });
+    },
+  };
+}

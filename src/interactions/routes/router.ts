@@ -1,0 +1,43 @@
+import Router, { type RouterContext } from '@koa/router';
+import type { Middleware } from 'koa';
+import { INTERACTION_PATH } from '../../provider/configuration.js';
+import { formBody } from '../form.js';
+import { currentInteraction } from '../interaction-session.js';
+import { createConsentStep } from './consent.js';
+import type { StepDependencies } from './dependencies.js';
+import { createLoginStep } from './login.js';
+import { createRegistrationStep } from './registration.js';
+
+/**
+ * The interaction pages under /interaction/:uid. oidc-provider sends the browser to the first
+ * URL; which page it shows depends on the prompt the interaction is at. Every post is a form
+ * parsed here (nowhere else in Latch) and checked against its anti-forgery token first.
+ */
+export function createInteractionRouter(dependencies: StepDependencies): Middleware[] {
+  const { provider, csrf } = dependencies;
+  const login = createLoginStep(dependencies);
+  const consent = createConsentStep(dependencies);
+  const registration = createRegistrationStep(dependencies, login);
+  const form = [formBody(), csrf.verify()];
+
+  const router = new Router({ prefix: INTERACTION_PATH });
+  router.get('/:uid', async (ctx: RouterContext) => {
+    const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
+    switch (interaction.prompt.name) {
+      case 'login':
+        return login.render(ctx, interaction);
+      case 'consent':
+        return consent.show(ctx, interaction);
+      default:
+        throw new Error(`no page for the ${interaction.prompt.name} prompt`);
+    }
+  });
+  router.post('/:uid/login', ...form, login.signIn);
+  router.get('/:uid/register', registration.show);
+  router.post('/:uid/register', ...form, registration.register);
+  router.post('/:uid/confirm', ...form, consent.confirm);
+  router.post('/:uid/abort', ...form, consent.abort);
+
+  // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
+  return [router.routes() as Middleware, router.allowedMethods() as Middleware];
+}

@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import ejs from 'ejs';
+import type { Context } from 'koa';
+import { securePage } from './page-security.js';
+
+/** What each page in views/ is rendered from. Templates escape every value (`<%=`) except the ones named raw here. */
+export interface PageLocals {
+  login: { uid: string; clientName: string; email: string; csrf: string; error?: string; notice?: string };
+  register: {
+    uid: string;
+    clientName: string;
+    values: { name: string; email: string };
+    /** Per field (name, email, password); `form` for what belongs to no single field. */
+    errors: Partial<Record<'name' | 'email' | 'password' | 'form', string>>;
+    minPasswordLength: number;
+    csrf: string;
+  };
+  consent: { uid: string; clientName: string; scopes: string[]; claims: string[]; resources: string[]; csrf: string };
+  /** `form` is oidc-provider's own logout form (with its xsrf token), inserted raw. */
+  logout: { form: string; clientName?: string };
+  /** oidc-provider names the client only when the user left that client alone and stayed signed in to Latch. */
+  'signed-out': { clientName?: string };
+  error: { heading: string; message: string; details?: { error: string; description?: string } };
+}
+
+export type PageName = keyof PageLocals;
+
+const TITLES: Record<Exclude<PageName, 'error'>, string> = {
+  login: 'Sign in',
+  register: 'Create an account',
+  consent: 'Allow access',
+  logout: 'Sign out',
+  'signed-out': 'Signed out',
+};
+
+export interface Views {
+  /** Answers the request with a page of views/ inside the shared layout, with the page security headers. */
+  render<Name extends PageName>(ctx: Context, name: Name, locals: PageLocals[Name], status?: number): Promise<void>;
+}
+
+/** `cache`: keep compiled templates (off in development, so that edits show without a restart). */
+export function createViews({ directory, cache }: { directory: string; cache: boolean }): Views {
+  // strict: templates read `locals.x`, so a misspelt name fails loudly instead of rendering nothing.
+  const options = { strict: true, cache, async: false } as const;
+  const file = (name: string) => resolve(directory, `${name}.ejs`);
+
+  return {
+    async render(ctx, name, locals, status = 200) {
+      const nonce = securePage(ctx);
+      const title = name === 'error' ? (locals as PageLocals['error']).heading : TITLES[name as Exclude<PageName, 'error'>];
+      const body = await ejs.renderFile(file(name), locals, options);
+      const html = await ejs.renderFile(file('layout'), { title, nonce, body }, options);
+      ctx.status = status;
+      ctx.type = 'html';
+      ctx.body = html;
+    },
+  };
+}
