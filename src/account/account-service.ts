@@ -16,6 +16,8 @@ export interface AccountService {
    * account that is not active are indistinguishable to the caller, in result and in time.
    */
   authenticate(email: string, password: string): Promise<User | null>;
+  /** The user if it exists and may use Latch (status active), else null. */
+  findActive(userId: string): Promise<User | null>;
   /** Throws ValidationError (fields currentPassword, newPassword) or UserNotFoundError. */
   changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void>;
   /** Throws ValidationError (one field per claim) or UserNotFoundError. */
@@ -66,6 +68,11 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       if (needsRehash) await rehash(userId, attempt);
       // Loaded only now, so that every refusal costs the same single read; null if deleted meanwhile.
       return users.findById(userId);
+    },
+
+    async findActive(userId) {
+      const user = await users.findById(userId);
+      return user?.status === 'active' ? user : null;
     },
 
     async changePassword(userId, currentPassword, newPassword) {

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import supertest from 'supertest';
 import { createLatch, type Latch } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase } from './database.js';
+import { findFreePort } from './free-port.js';
 
 export interface RunningLatch {
   latch: Latch;
@@ -23,6 +23,8 @@ export interface RunningLatch {
 /** Cheap argon2 parameters keep the suite fast; the hasher's own tests use the real defaults. */
 const TEST_ENVIRONMENT = {
   NODE_ENV: 'test',
+  LATCH_COOKIE_KEYS: 'test-cookie-key-0123456789-0123456789',
+  LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64url'),
   LOG_LEVEL: 'debug',
   ARGON2_MEMORY_KIB: '8192',
   ARGON2_ITERATIONS: '1',
@@ -30,22 +32,24 @@ const TEST_ENVIRONMENT = {
 
 /**
  * Starts the real Latch app (the same composition as src/main.ts) on its own fresh database,
- * listening on loopback only.
+ * listening on loopback only. `now` is Latch's clock, for tests that move time.
  */
-export async function startLatch(environment: Record<string, string> = {}): Promise<RunningLatch> {
+export async function startLatch(environment: Record<string, string> = {}, { now }: { now?: () => Date } = {}): Promise<RunningLatch> {
   const database = await createTestDatabase();
-  const config = loadConfig({ ...TEST_ENVIRONMENT, DATABASE_URL: database.url, ...environment });
+  // The issuer must be the address clients reach, so the port is chosen before the config is read.
+  const port = await findFreePort();
+  const config = loadConfig({ ...TEST_ENVIRONMENT, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: database.url, ...environment });
 
   const logStream = new PassThrough();
   const lines: string[] = [];
   logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
   const logger = createLogger(config.logLevel, logStream);
 
-  const latch = createLatch(config, { databaseUrl: database.url, logger });
+  const latch = await createLatch(config, { databaseUrl: database.url, logger, now });
   const server: Server = createServer(latch.app.callback());
-  server.listen(0, '127.0.0.1');
+  server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const baseUrl = config.issuer;
 
   return {
     latch,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { findFreePort } from './free-port.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
@@ -16,12 +17,14 @@ export interface LatchProcess {
 
 /**
  * Runs `src/main.ts` as its own process, exactly as `npm run dev` would, with only the given
- * environment (plus PATH), and resolves once it logs that it listens.
+ * environment (plus PATH), and resolves once it answers /healthz on its PORT.
  */
 export async function spawnLatch(environment: Record<string, string>, { timeoutMs = 30_000 } = {}): Promise<LatchProcess> {
+  // Every process needs a metrics port of its own.
+  const metricsPort = environment.METRICS_PORT ?? String(await findFreePort());
   const child = spawn(process.execPath, [tsxCli, 'src/main.ts'], {
     cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? '', ...environment },
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: metricsPort, ...environment },
   });
   let stdout = '';
   let stderr = '';
@@ -30,7 +33,9 @@ export async function spawnLatch(environment: Record<string, string>, { timeoutM
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
   const deadline = Date.now() + timeoutMs;
-  while (!stdout.includes('Latch is listening')) {
+  const healthz = `http://127.0.0.1:${environment.PORT ?? '3000'}/healthz`;
+  const answers = () => fetch(healthz).then((response) => response.ok, () => false);
+  while (!(await answers())) {
     if (child.exitCode !== null) throw new Error(`Latch exited with ${child.exitCode} before listening:\n${stderr}${stdout}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
