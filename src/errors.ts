@@ -44,6 +44,46 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly kind = 'unsupported_media_type';
 }
 
+/**
+ * What a refused bearer request is told in its WWW-Authenticate header (RFC 6750 §3). No error
+ * code when the request carried no token at all: the client has simply not authenticated yet.
+ */
+export interface BearerChallenge {
+  error?: 'invalid_token' | 'insufficient_scope';
+  /** Shown to developers; RFC 6750 allows only printable ASCII without `"` and `\`. */
+  description?: string;
+  /** The scopes the request needs, space-separated (with insufficient_scope). */
+  scope?: string;
+}
+
+/** The request is not authenticated, or its credentials are not (or no longer) valid. */
+export class UnauthorizedError extends AppError {
+  readonly kind = 'unauthorized';
+
+  constructor(
+    message: string,
+    readonly challenge: BearerChallenge = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Authenticated, but not allowed to do this. */
+export class ForbiddenError extends AppError {
+  readonly kind = 'forbidden';
+}
+
+/** The access token is valid but was not granted a scope this request needs. */
+export class InsufficientScopeError extends ForbiddenError {
+  readonly challenge: BearerChallenge;
+
+  constructor(scope: string) {
+    super(`The access token was not granted the ${scope} scope, which this request needs.`);
+    this.challenge = { error: 'insufficient_scope', description: `the ${scope} scope is required`, scope };
+  }
+}
+
 export class ConflictError extends AppError {
   readonly kind = 'conflict';
 }

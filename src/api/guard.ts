@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { koaBody } from 'koa-body';
+import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { z } from 'zod';
 import { UnsupportedMediaTypeError, ValidationError, type FieldIssue } from '../errors.js';
 
@@ -26,6 +26,8 @@ export function jsonBody(): Middleware {
     urlencoded: false,
     text: false,
     multipart: false,
+    // DELETE too: deleting an account takes the current password in its body.
+    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
     onError: bodyParsingError,
   });
 }

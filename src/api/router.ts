@@ -3,12 +3,24 @@ import type { Middleware } from 'koa';
 import type { AccountService } from '../account/account-service.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
+import type { OidcStore } from '../provider/oidc-store.js';
+import { mountAccountRoutes } from './account.js';
+import type { BearerAuth } from './bearer-auth.js';
 import { mountUserRoutes } from './users.js';
 
+export interface ApiDependencies {
+  accounts: AccountService;
+  bearer: BearerAuth;
+  /** Sessions, grants and tokens, ended on the user's behalf. */
+  tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  logger: Logger;
+}
+
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, logger }: { accounts: AccountService; logger: Logger }): Middleware[] {
+export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   mountUserRoutes(router, { accounts });
+  mountAccountRoutes(router, { accounts, bearer, tokens, logger });
   const noStore: Middleware = (ctx, next) => {
     // Responses carry personal data: no shared cache may keep them.
     ctx.set('Cache-Control', 'no-store');

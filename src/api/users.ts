@@ -4,7 +4,7 @@ import type { AccountService } from '../account/account-service.js';
 import { jsonBody, parseBody } from './guard.js';
 import { presentUser } from './user-representation.js';
 
-const requiredString = (what: string) =>
+export const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be a string`) });
 
 /**

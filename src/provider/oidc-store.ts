@@ -23,10 +23,18 @@ export interface OidcStore {
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /**
    * Deletes every row of the account, of every model (sessions, grants, codes, tokens), except the
-   * grant `exceptGrantId` and the rows that belong to it. Sessions always go: none belongs to a grant.
+   * grant `exceptGrantId` and the rows that belong to it, and except the session whose uid is
+   * `exceptSessionUid` (refresh tokens issued without offline_access die with their session).
    * Returns how many rows were deleted.
    */
-  revokeByAccountId(accountId: string, options?: { exceptGrantId?: string }): Promise<number>;
+  revokeByAccountId(accountId: string, options?: { exceptGrantId?: string; exceptSessionUid?: string }): Promise<number>;
+  /**
+   * Deletes every row issued to the client, of every model that names it (grants, codes, tokens,
+   * its registration access token); not the Client row itself. Returns how many rows were deleted.
+   */
+  revokeByClientId(clientId: string): Promise<number>;
+  /** Every payload of the model not expired at `now`, by id. */
+  list(model: string, now: Date): Promise<AdapterPayload[]>;
   /** Deletes the rows expired at `now`, in batches; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }
@@ -86,19 +94,32 @@ export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1
       await prisma.oidcPayload.deleteMany({ where: { model, grantId } });
     },
 
-    async revokeByAccountId(accountId, { exceptGrantId } = {}) {
-      const where: Prisma.OidcPayloadWhereInput = { accountId };
+    async revokeByAccountId(accountId, { exceptGrantId, exceptSessionUid } = {}) {
+      const kept: Prisma.OidcPayloadWhereInput[] = [];
       if (exceptGrantId !== undefined) {
-        where.NOT = [
+        kept.push(
           // With IS NOT NULL spelled out: a bare NOT (grant_id = $1) is NULL, not true, on the rows
           // that have no grant (sessions, grants themselves), and would silently keep them.
           { grantId: { not: null, equals: exceptGrantId } },
           // A Grant row is its grant: its id is the grant id, its payload names none.
           { model: 'Grant', id: exceptGrantId },
-        ];
+        );
       }
-      const { count } = await prisma.oidcPayload.deleteMany({ where });
+      // Only the Session row: other grants made in that session still go. Same IS NOT NULL reason.
+      if (exceptSessionUid !== undefined) kept.push({ model: 'Session', uid: { not: null, equals: exceptSessionUid } });
+      const { count } = await prisma.oidcPayload.deleteMany({ where: kept.length > 0 ? { accountId, NOT: kept } : { accountId } });
       return count;
+    },
+
+    async revokeByClientId(clientId) {
+      // No column holds the client: a scan, fine for an administrator's occasional delete.
+      const { count } = await prisma.oidcPayload.deleteMany({ where: { NOT: { model: 'Client' }, payload: { path: ['clientId'], equals: clientId } } });
+      return count;
+    },
+
+    async list(model, now) {
+      const rows = await prisma.oidcPayload.findMany({ where: { model, ...notExpiredAt(now) }, orderBy: { id: 'asc' }, ...stored });
+      return rows.map(payloadOf);
     },
 
     async purgeExpired(now) {
@@ -116,8 +137,13 @@ export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1
   };
 }
 
-function toPayload(row: { payload: Prisma.JsonValue; consumedAt: Date | null } | null): AdapterPayload | undefined {
-  if (!row) return undefined;
+type StoredRow = { payload: Prisma.JsonValue; consumedAt: Date | null };
+
+function toPayload(row: StoredRow | null): AdapterPayload | undefined {
+  return row ? payloadOf(row) : undefined;
+}
+
+function payloadOf(row: StoredRow): AdapterPayload {
   // Written by upsert from an AdapterPayload: a JSON object.
   const payload = row.payload as AdapterPayload;
   return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;

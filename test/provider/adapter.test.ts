@@ -223,6 +223,47 @@ describe('oidc-provider adapter over PostgreSQL', () => {
       expect(await present(revoked)).toEqual(revoked.map(() => false));
       expect(await present(bob)).toEqual(bob.map(() => true));
     });
+
+    it('also keeps the session given by uid, and only that session: its other grants go', async () => {
+      const currentSession = ['Session', await save('Session', { accountId: 'alice', uid: 'alice-current-session' })] as const;
+      const otherSession = ['Session', await save('Session', { accountId: 'alice', uid: 'alice-other-session' })] as const;
+      const bobSession = ['Session', await save('Session', { accountId: 'bob', uid: 'alice-current-session' })] as const;
+      const kept = [currentSession, ...(await grantRows('alice', 'alice-current'))];
+      const revoked = [otherSession, ...(await grantRows('alice', 'alice-other'))];
+
+      expect(await store.revokeByAccountId('alice', { exceptGrantId: 'alice-current', exceptSessionUid: 'alice-current-session' })).toBe(revoked.length);
+
+      expect(await present(kept)).toEqual(kept.map(() => true));
+      expect(await present(revoked)).toEqual(revoked.map(() => false));
+      expect(await present([bobSession])).toEqual([true]);
+    });
+  });
+
+  it('revokes by client every row issued to it, of every model, and never the Client row itself', async () => {
+    const client = ['Client', await save('Client', { client_id: 'client-1' }, 'never')] as const;
+    const issued = [
+      ['Grant', await save('Grant', { accountId: 'alice', clientId: 'client-1' })],
+      ['AccessToken', await save('AccessToken', { accountId: 'alice', clientId: 'client-1', grantId: 'g' })],
+      ['ClientCredentials', await save('ClientCredentials', { clientId: 'client-1' })],
+      ['RegistrationAccessToken', await save('RegistrationAccessToken', { clientId: 'client-1' })],
+    ] as const;
+    const others = [['Grant', await save('Grant', { accountId: 'alice', clientId: 'client-10' })]] as const;
+    const present = (rows: readonly (readonly [string, string])[]) => Promise.all(rows.map(async ([model, jti]) => (await adapter(model).find(jti)) !== undefined));
+
+    expect(await store.revokeByClientId('client-1')).toBe(issued.length);
+
+    expect(await present(issued)).toEqual(issued.map(() => false));
+    expect(await present([client, ...others])).toEqual([true, true]);
+  });
+
+  it("lists a model's rows not expired at the given time, and no other model's", async () => {
+    const kept = await save('Client', { client_id: 'b' }, 'never');
+    const expiring = await save('Client', { client_id: 'a' }, 10);
+    await save('Grant', { accountId: 'alice' });
+
+    expect((await store.list('Client', now())).map((payload) => payload.jti).sort()).toEqual([kept, expiring].sort());
+    advance(10);
+    expect((await store.list('Client', now())).map((payload) => payload.jti)).toEqual([kept]);
   });
 
   it('purges the rows expired at the given time, in batches, and nothing else', async () => {

@@ -1,0 +1,150 @@
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type { Context, Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../account/account-service.js';
+import type { User } from '../account/user.js';
+import { ForbiddenError, InsufficientScopeError, UnauthorizedError } from '../errors.js';
+import { accessTokenReference } from '../provider/access-token-references.js';
+import { SIGNING_ALGORITHMS } from '../provider/keys/key-ring.js';
+
+/** Who a request authenticated as: a user, through a client's access token. */
+export interface Caller {
+  user: User;
+  scopes: ReadonlySet<string>;
+  /** The grant the token was issued under, and the session it was issued in (absent for some grants). */
+  grantId: string;
+  sessionUid?: string;
+}
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by BearerAuth.require once the request's access token is verified. */
+    caller?: Caller;
+  }
+}
+
+export interface BearerAuth {
+  /** Authenticates the request as a user whose access token was granted `scope`; sets ctx.state.caller. */
+  require(scope: string): Middleware;
+}
+
+export interface BearerAuthDependencies {
+  issuer: string;
+  /** config.oidc.apiResource: tokens for any other resource server are refused. */
+  audience: string;
+  /** The key ring's current public keys (they change with rotation). */
+  publicJwks: () => JSONWebKeySet;
+  /** config.secrets.keyEncryptionKey, from which access token references are derived. */
+  keyEncryptionKey: Buffer;
+  /** The provider serving now: its token models decide whether a token is still active. */
+  provider: () => Provider;
+  accounts: Pick<AccountService, 'findActive'>;
+  now: () => Date;
+}
+
+/** Latch's clocks are the same machine's or NTP-close; this only absorbs the odd second. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * RFC 6750 bearer authentication of Latch's own JWT access tokens (RFC 9068). The signature,
+ * issuer, audience, type and lifetime are checked offline; then the token's record in the store
+ * (see access-token-references.ts) is looked up through oidc-provider's own AccessToken model, so
+ * that a token that is no longer active anywhere (revoked, its grant revoked, its code replayed,
+ * its refresh token reused, its session ended) stops working here at the same moment.
+ */
+export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKey, provider, accounts, now }: BearerAuthDependencies): BearerAuth {
+  const referenceOf = accessTokenReference(keyEncryptionKey);
+
+  let jwks: { source: JSONWebKeySet; verifyWith: ReturnType<typeof createLocalJWKSet> } | undefined;
+  const verifyWith = () => {
+    const source = publicJwks();
+    if (jwks?.source !== source) jwks = { source, verifyWith: createLocalJWKSet(source) };
+    return jwks.verifyWith;
+  };
+
+  async function verifiedJti(token: string): Promise<string> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, verifyWith(), {
+        issuer,
+        audience,
+        typ: 'at+jwt',
+        algorithms: [...SIGNING_ALGORITHMS],
+        requiredClaims: ['jti', 'exp'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        currentDate: now(),
+      }));
+    } catch (error) {
+      throw verificationFailure(error);
+    }
+    if (typeof payload.jti !== 'string') throw invalidToken("The access token's jti claim is not valid.", 'the jti claim is not valid');
+    return payload.jti;
+  }
+
+  async function authenticate(ctx: Context): Promise<Caller> {
+    const jti = await verifiedJti(bearerTokenOf(ctx));
+    const reference = referenceOf(jti);
+    const { AccessToken, ClientCredentials } = provider();
+    const token = await AccessToken.find(reference);
+    if (!token) {
+      if (await ClientCredentials.find(reference)) {
+        throw new ForbiddenError('This resource belongs to a user; the access token was issued to a client alone (client credentials) and acts for no user.');
+      }
+      throw invalidToken('The access token is no longer active: it was revoked, or its grant or session ended.', 'the access token is not active');
+    }
+    // This API checks no DPoP or mTLS proof: taking a sender-constrained token as a bearer one would undo its binding.
+    if (token.isSenderConstrained()) throw invalidToken('The access token is sender-constrained; this API accepts bearer tokens only.', 'sender-constrained tokens are not accepted');
+    const user = await accounts.findActive(token.accountId);
+    if (!user) throw invalidToken('The account the access token was issued for is not active.', 'the account is not active');
+    return { user, scopes: token.scopes, grantId: token.grantId, sessionUid: token.sessionUid };
+  }
+
+  return {
+    require(scope) {
+      return async (ctx, next) => {
+        const caller = await authenticate(ctx);
+        if (!caller.scopes.has(scope)) throw new InsufficientScopeError(scope);
+        ctx.state.caller = caller;
+        await next();
+      };
+    },
+  };
+}
+
+/** The caller set by BearerAuth.require; a route that reads it without that middleware is a bug. */
+export function callerOf(ctx: Context): Caller {
+  const { caller } = ctx.state;
+  if (!caller) throw new Error(`${ctx.method} ${ctx.path} reads the caller without requiring bearer authentication`);
+  return caller;
+}
+
+/** The token of an `Authorization: Bearer` header. Other ways of sending one (RFC 6750 §2.2, §2.3) are not accepted. */
+function bearerTokenOf(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  const [scheme, ...rest] = header.split(' ');
+  if (header === '' || scheme?.toLowerCase() !== 'bearer') {
+    throw new UnauthorizedError('This request needs an access token, sent as "Authorization: Bearer <token>".');
+  }
+  const token = rest.join(' ').trim();
+  // RFC 6750 §2.1 b64token syntax; a JWT is three of those parts.
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw invalidToken('The access token is malformed.', 'the access token is malformed');
+  return token;
+}
+
+function invalidToken(message: string, description: string, cause?: unknown): UnauthorizedError {
+  return new UnauthorizedError(message, { error: 'invalid_token', description }, { cause });
+}
+
+/** jose's verdict, worded for the developer reading the WWW-Authenticate header. */
+function verificationFailure(error: unknown): UnauthorizedError {
+  if (error instanceof joseErrors.JWTExpired) return invalidToken('The access token has expired.', 'the access token expired', error);
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return invalidToken('The access token was issued for another resource server.', 'the access token is for another audience', error);
+    return invalidToken(`The access token's ${error.claim} claim is not valid.`, `the ${error.claim} claim is not valid`, error);
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return invalidToken('The access token is not signed by Latch.', 'the signature could not be verified', error);
+  }
+  if (error instanceof joseErrors.JOSEError) return invalidToken('The access token is malformed.', 'the access token is malformed', error);
+  throw error;
+}

@@ -1,0 +1,80 @@
+import { clientsCommand } from './cli/clients.js';
+import { CliError, type Command } from './cli/command.js';
+import { keysCommand } from './cli/keys.js';
+import { ConfigError, loadConfig } from './config.js';
+import { EmbeddedPostgresError } from './db/embedded-postgres.js';
+import { openDatabase } from './db/open-database.js';
+import { createPrismaClient } from './db/prisma.js';
+import { createLogger } from './logger.js';
+
+/**
+ * The admin CLI: `npm run latch -- <command> <subcommand> [options]` (`node dist/cli.js ...` in the
+ * image). It reads the same environment as the server, on DATABASE_URL or, without it, the
+ * embedded PostgreSQL. Output is for the admin on stdout; the log goes to stderr. Expected
+ * failures (usage, configuration, a refused operation) print their message only, with exit code 1.
+ */
+
+const COMMANDS: Command[] = [clientsCommand, keysCommand];
+const HELP = new Set(['--help', '-h', 'help']);
+
+/** A CLI needs a connection or two, not the server's pool. */
+const POOL_MAX = 2;
+
+function usage(): string {
+  return [
+    'usage: latch <command> <subcommand> [options]',
+    '',
+    ...COMMANDS.flatMap((command) => command.usage.map((line) => `  latch ${line}`)),
+    '',
+    'Configured by the environment, as the server is (DATABASE_URL, LATCH_KEY_ENCRYPTION_KEY, ISSUER, ...).',
+  ].join('\n');
+}
+
+class UsageError extends CliError {}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (name !== undefined && HELP.has(name)) return print(usage());
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) throw new UsageError(name === undefined ? 'Give a command.' : `Unknown command: ${name}`);
+  if (args.some((arg) => HELP.has(arg))) return print(command.usage.map((line) => `latch ${line}`).join('\n'));
+
+  const config = loadConfig(process.env);
+  const logger = createLogger(config.logLevel, process.stderr);
+  const database = await openDatabase(config, logger);
+  const prisma = createPrismaClient(database.url, POOL_MAX);
+  try {
+    await command.run(args, { config, prisma, logger, print });
+  } catch (error) {
+    logger.debug({ err: error }, `latch ${name} failed`);
+    throw error;
+  } finally {
+    await prisma.$disconnect();
+    await database.stop();
+  }
+}
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** The message to show for a failure: expected ones as they are, anything else briefly (LOG_LEVEL=debug logs it whole). */
+function describe(error: unknown): string {
+  if (error instanceof UsageError) return `${error.message}\n${usage()}`;
+  if (error instanceof CliError || error instanceof ConfigError) return error.message;
+  if (error instanceof EmbeddedPostgresError) {
+    return `${error.message}\nTo reach the embedded PostgreSQL of a running Latch, set DATABASE_URL=postgresql://latch:latch@127.0.0.1:<EMBEDDED_POSTGRES_PORT>/latch`;
+  }
+  if ((error as { code?: unknown }).code === 'P2021') return 'The database has no Latch schema yet: run `npm run db:migrate` (or start Latch once) first.';
+  return `latch failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+main(process.argv.slice(2)).then(
+  () => exitAfterWriting(process.stdout, '', 0),
+  (error: unknown) => exitAfterWriting(process.stderr, `${describe(error).trimEnd()}\n`, 1),
+);
+
+/** Explicitly: a driver or timer left behind must not keep the process alive. process.exit drops output still queued on a pipe. */
+function exitAfterWriting(stream: NodeJS.WriteStream, text: string, code: number): void {
+  stream.write(text, () => process.exit(code));
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { errors, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { FIRST_PARTY } from './configuration.js';
+import type { SigningAlgorithm } from './keys/key-ring.js';
+import type { OidcStore } from './oidc-store.js';
+
+/** What an administrator decides about a new client; everything else is the provider's default. */
+export interface NewClient {
+  name?: string;
+  /** No secret (token_endpoint_auth_method none): a browser or native app, which must use PKCE. */
+  public: boolean;
+  /** Skips the consent page: for the operator's own apps only. */
+  firstParty: boolean;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** authorization_code brings refresh_token with it. */
+  grants: ('authorization_code' | 'client_credentials')[];
+  idTokenAlg?: SigningAlgorithm;
+}
+
+/** A client as an administrator sees it: never its secret, which is shown once, when it is made. */
+export interface ClientSummary {
+  clientId: string;
+  name?: string;
+  type: 'public' | 'confidential';
+  firstParty: boolean;
+  grantTypes: string[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  idTokenAlg?: string;
+  /** From the client's metadata: when it was created, by this CLI or registered through DCR. */
+  issuedAt?: Date;
+}
+
+export interface ClientAdmin {
+  /** Validated by the provider exactly as it will load it. Throws InvalidClientMetadataError. */
+  create(client: NewClient): Promise<{ client: ClientSummary; clientSecret?: string }>;
+  list(): Promise<ClientSummary[]>;
+  /** Throws ClientNotFoundError. */
+  show(clientId: string): Promise<ClientSummary>;
+  /**
+   * Deletes the client and everything issued to it (grants, codes, access and refresh tokens), so
+   * that nothing it holds keeps working anywhere. Users' sessions stay. Throws ClientNotFoundError.
+   */
+  delete(clientId: string): Promise<{ revoked: number }>;
+  /** A new secret; the old one stops working at once. Tokens already issued stay valid. Throws ClientNotFoundError, InvalidClientMetadataError. */
+  rotateSecret(clientId: string): Promise<string>;
+}
+
+export interface ClientAdminDependencies {
+  store: Pick<OidcStore, 'upsert' | 'find' | 'list' | 'destroy' | 'revokeByClientId'>;
+  /** The provider's own validation of client metadata (provider.Client.validate). */
+  validate(metadata: ClientMetadata): Promise<void>;
+  now: () => Date;
+}
+
+export class ClientNotFoundError extends NotFoundError {
+  constructor(clientId: string) {
+    super(`There is no client ${clientId}.`);
+  }
+}
+
+export class InvalidClientMetadataError extends ValidationError {
+  constructor(description: string) {
+    super([{ field: '', message: description }], `The client is not valid: ${description}.`);
+  }
+}
+
+const CLIENT = 'Client';
+
+/**
+ * Clients are oidc-provider Client rows in the store, exactly like those registered through DCR,
+ * so the provider loads an administrator's client the way it loads any other.
+ */
+export function createClientAdmin({ store, validate, now }: ClientAdminDependencies): ClientAdmin {
+  async function stored(clientId: string): Promise<ClientMetadata> {
+    const payload = await store.find(CLIENT, clientId, now());
+    if (!payload) throw new ClientNotFoundError(clientId);
+    // A Client row's payload is the client's metadata, as oidc-provider and this service store it.
+    return payload as ClientMetadata;
+  }
+
+  async function save(metadata: ClientMetadata): Promise<void> {
+    try {
+      await validate(metadata);
+    } catch (error) {
+      if (error instanceof errors.OIDCProviderError) throw new InvalidClientMetadataError(error.error_description ?? error.message);
+      throw error;
+    }
+    // oidc-provider's own payload contract: client metadata is plain JSON. Clients never expire.
+    await store.upsert(CLIENT, metadata.client_id, metadata as AdapterPayload, undefined);
+  }
+
+  return {
+    async create(client) {
+      const grantTypes = client.grants.flatMap((grant) => (grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [grant]));
+      if (client.public && grantTypes.includes('client_credentials')) {
+        // RFC 6749 §4.4: only a client that can authenticate may act on its own behalf.
+        throw new InvalidClientMetadataError('a public client cannot use client_credentials, having no secret to authenticate with');
+      }
+      const clientSecret = client.public ? undefined : randomSecret();
+      const metadata: ClientMetadata = {
+        client_id: randomBytes(16).toString('base64url'),
+        client_id_issued_at: Math.floor(now().getTime() / 1000),
+        ...(clientSecret === undefined ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 }),
+        ...(client.name === undefined ? {} : { client_name: client.name }),
+        token_endpoint_auth_method: client.public ? 'none' : 'client_secret_basic',
+        grant_types: grantTypes,
+        response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+        redirect_uris: client.redirectUris,
+        post_logout_redirect_uris: client.postLogoutRedirectUris,
+        ...(client.idTokenAlg === undefined ? {} : { id_token_signed_response_alg: client.idTokenAlg }),
+        ...(client.firstParty ? { [FIRST_PARTY]: true } : {}),
+      };
+      await save(metadata);
+      return { client: summarise(metadata), clientSecret };
+    },
+
+    async list() {
+      // As in stored(): Client payloads are client metadata.
+      const clients = (await store.list(CLIENT, now())) as ClientMetadata[];
+      return clients.map(summarise).sort((a, b) => (a.issuedAt?.getTime() ?? 0) - (b.issuedAt?.getTime() ?? 0));
+    },
+
+    async show(clientId) {
+      return summarise(await stored(clientId));
+    },
+
+    async delete(clientId) {
+      await stored(clientId);
+      // The Client row first: from then on nothing new can be issued to it.
+      await store.destroy(CLIENT, clientId);
+      return { revoked: await store.revokeByClientId(clientId) };
+    },
+
+    async rotateSecret(clientId) {
+      const metadata = await stored(clientId);
+      if (metadata.token_endpoint_auth_method === 'none') throw new InvalidClientMetadataError('a public client has no secret to rotate');
+      const clientSecret = randomSecret();
+      await save({ ...metadata, client_secret: clientSecret, client_secret_expires_at: 0 });
+      return clientSecret;
+    },
+  };
+}
+
+/** 256 bits, as oidc-provider compares secrets: in constant time, as given. */
+function randomSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function summarise(metadata: ClientMetadata): ClientSummary {
+  return {
+    clientId: metadata.client_id,
+    name: metadata.client_name,
+    type: metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+    firstParty: metadata[FIRST_PARTY] === true,
+    grantTypes: [...(metadata.grant_types ?? [])],
+    redirectUris: [...(metadata.redirect_uris ?? [])],
+    postLogoutRedirectUris: [...(metadata.post_logout_redirect_uris ?? [])],
+    idTokenAlg: metadata.id_token_signed_response_alg,
+    issuedAt: typeof metadata.client_id_issued_at === 'number' ? new Date(metadata.client_id_issued_at * 1000) : undefined,
+  };
+}

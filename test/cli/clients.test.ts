@@ -1,0 +1,164 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { startLatch, type RunningLatch } from '../support/latch.js';
+import { query } from '../support/sql.js';
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+const KEY_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64url');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let running: RunningLatch;
+
+beforeAll(async () => {
+  running = await startLatch({ LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY });
+});
+
+afterAll(async () => {
+  await running?.stop();
+});
+
+/** `npm run latch -- ...` as its own process, on the running Latch's database, with only this environment. */
+function latch(...args: string[]): Promise<Run> {
+  const environment = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'test',
+    DATABASE_URL: running.databaseUrl,
+    ISSUER: running.baseUrl,
+    LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
+    LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
+    LOG_LEVEL: 'warn',
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+function expectRefused(run: Run, message: RegExp) {
+  expect(run.code).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+/** The value printed after `label` in the create report. */
+function printed(run: Run, label: string): string {
+  const value = new RegExp(`^\\s*${label}:\\s+(\\S+)`, 'm').exec(run.stdout)?.[1];
+  if (!value) throw new Error(`no ${label} in:\n${run.stdout}${run.stderr}`);
+  return value;
+}
+
+const clientCredentials = (clientId: string, secret: string) =>
+  running.http().post('/token').auth(clientId, secret).type('form').send({ grant_type: 'client_credentials' });
+
+describe('latch (admin CLI)', () => {
+  it('prints its usage with --help, and refuses an unknown command or option with it, exit code 1', async () => {
+    const help = await latch('--help');
+    expect(help).toMatchObject({ code: 0 });
+    expect(help.stdout).toMatch(/latch clients create/);
+    expect(help.stdout).toMatch(/latch keys rotate/);
+
+    expectRefused(await latch('frobnicate'), /Unknown command: frobnicate\nusage: latch <command>/);
+    expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--nmae', 'App'), /'--nmae'[\s\S]*usage:[\s\S]*latch clients create/);
+    expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--grant', 'implicit'), /--grant must be authorization_code or client_credentials/);
+    expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--id-token-alg', 'HS256'), /--id-token-alg must be RS256, ES256, EdDSA/);
+    expectRefused(await latch('clients', 'show'), /clients show takes exactly one client id/);
+  });
+
+  it('refuses what the provider refuses, with its reason', async () => {
+    expectRefused(await latch('clients', 'create', '--redirect-uri', 'not a url'), /The client is not valid: redirect_uris/);
+    expectRefused(await latch('clients', 'create'), /The client is not valid: redirect_uris must contain members/);
+    expectRefused(await latch('clients', 'create', '--public', '--grant', 'client_credentials'), /public client cannot use client_credentials/);
+  });
+
+  it('creates a NextAuth client and prints what to paste, then lists and shows it without its secret', async () => {
+    const callback = 'https://app.example.com/api/auth/callback/latch';
+    const created = await latch(
+      'clients', 'create', '--name', 'Example App', '--redirect-uri', callback, '--redirect-uri', 'http://localhost:3000/api/auth/callback/latch',
+      '--post-logout-redirect-uri', 'https://app.example.com/', '--first-party', '--id-token-alg', 'ES256',
+    );
+
+    expect(created).toMatchObject({ code: 0 });
+    const clientId = printed(created, 'Client ID');
+    const secret = printed(created, 'Client secret');
+    expect(created.stdout).toContain(`Discovery:       ${running.baseUrl}/.well-known/openid-configuration`);
+    expect(created.stdout).toContain(`AUTH_LATCH_ISSUER=${running.baseUrl}\n`);
+    expect(created.stdout).toContain(`AUTH_LATCH_ID=${clientId}\n`);
+    expect(created.stdout).toContain(`AUTH_LATCH_SECRET=${secret}\n`);
+    expect(created.stdout).toContain("    id: 'latch',\n    name: 'Latch',\n    type: 'oidc',\n    issuer: process.env.AUTH_LATCH_ISSUER,");
+    expect(created.stdout).toContain("authorization: { params: { scope: 'openid email profile offline_access' } },");
+    expect(created.stdout).toContain("checks: ['pkce', 'state'],");
+    expect(created.stdout).toContain('<app>/api/auth/callback/latch');
+
+    // The provider loads it as any other client, with what was asked for.
+    const discovered = await running.latch.provider.current().Client.find(clientId);
+    expect(discovered?.metadata()).toMatchObject({
+      client_name: 'Example App',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: ['authorization_code', 'refresh_token'],
+      redirect_uris: [callback, 'http://localhost:3000/api/auth/callback/latch'],
+      post_logout_redirect_uris: ['https://app.example.com/'],
+      id_token_signed_response_alg: 'ES256',
+      first_party: true,
+    });
+    expect(await discovered?.compareClientSecret(secret)).toBe(true);
+
+    const listed = await latch('clients', 'list');
+    expect(listed).toMatchObject({ code: 0 });
+    expect(listed.stdout).toMatch(new RegExp(`^${clientId}\\s+Example App\\s+confidential\\s+yes\\s+authorization_code,refresh_token\\s+\\d{4}-`, 'm'));
+
+    const shown = await latch('clients', 'show', clientId);
+    expect(shown).toMatchObject({ code: 0 });
+    expect(shown.stdout).toContain(`Redirect URIs:              ${callback} http://localhost:3000/api/auth/callback/latch`);
+    expect(shown.stdout).toContain('ID token algorithm:         ES256');
+    for (const run of [listed, shown]) expect(run.stdout).not.toContain(secret);
+  });
+
+  it('creates a public client, without a secret and for PKCE', async () => {
+    const created = await latch('clients', 'create', '--public', '--redirect-uri', 'https://spa.example.com/callback');
+
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stdout).not.toMatch(/secret:|AUTH_LATCH_SECRET/i);
+    expect(created.stdout).toContain("client: { token_endpoint_auth_method: 'none' },");
+    const client = await running.latch.provider.current().Client.find(printed(created, 'Client ID'));
+    expect(client?.metadata()).toMatchObject({ token_endpoint_auth_method: 'none' });
+    expect(client?.clientSecret).toBeUndefined();
+  });
+
+  it('creates a client that a running Latch accepts at once, rotates its secret, and deletes it with its tokens', async () => {
+    const created = await latch('clients', 'create', '--grant', 'client_credentials', '--name', 'Batch job');
+    expect(created).toMatchObject({ code: 0 });
+    const clientId = printed(created, 'Client ID');
+    const secret = printed(created, 'Client secret');
+
+    const issued = await clientCredentials(clientId, secret).expect(200);
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String) });
+
+    const rotated = await latch('clients', 'rotate-secret', clientId);
+    expect(rotated).toMatchObject({ code: 0 });
+    const newSecret = /^\s+(\S+)$/m.exec(rotated.stdout)?.[1] as string;
+    expect(newSecret).not.toBe(secret);
+    expect((await clientCredentials(clientId, secret)).body.error).toBe('invalid_client');
+    await clientCredentials(clientId, newSecret).expect(200);
+
+    const issuedToIt = () => query(running.databaseUrl, `SELECT model FROM oidc_payloads WHERE payload->>'clientId' = $1`, [clientId]);
+    expect((await issuedToIt()).length).toBe(2);
+
+    const deleted = await latch('clients', 'delete', clientId);
+    expect(deleted).toMatchObject({ code: 0 });
+    expect(deleted.stdout).toMatch(/Deleted client .*, and 2 grant\(s\), code\(s\) and token\(s\)/);
+    expect(await issuedToIt()).toEqual([]);
+    expect((await clientCredentials(clientId, newSecret)).body.error).toBe('invalid_client');
+    expect((await latch('clients', 'list')).stdout).not.toContain(clientId);
+    expectRefused(await latch('clients', 'show', clientId), new RegExp(`There is no client ${clientId}`));
+    expectRefused(await latch('clients', 'rotate-secret', clientId), /There is no client/);
+  });
+});
