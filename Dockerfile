@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Latch: build with dev dependencies, ship only the compiled service and production dependencies.
+# Latch: build with every dependency, ship only the compiled service and production dependencies.
+# test/image runs these very steps and commands outside Docker, so keep them plain.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -10,8 +11,8 @@ COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.buil
 COPY prisma ./prisma
 RUN npm ci --no-audit --no-fund
 COPY src ./src
-RUN npm run build \
- && npm prune --omit=dev --omit=optional --no-audit --no-fund
+# The embedded PostgreSQL (an optional dependency) is for development only: pruned here.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:24-slim
 ENV NODE_ENV=production PORT=3000
@@ -20,7 +21,10 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY prisma/migrations ./prisma/migrations
+COPY views ./views
 USER node
 EXPOSE 3000
-# `docker run IMAGE node --disable-warning=ExperimentalWarning dist/db/migrate-cli.js` applies migrations on its own.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Migrations on their own, before a rollout: docker run --rm IMAGE node dist/db/migrate-cli.js
+# The admin CLI:                             docker run --rm IMAGE node dist/cli.js clients list
 CMD ["node", "--enable-source-maps", "dist/main.js"]

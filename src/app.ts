@@ -4,41 +4,133 @@ import { loadCommonPasswords } from './account/common-passwords.js';
 import { createPasswordHasher } from './account/password-hasher.js';
 import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
+import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import type { Config } from './config.js';
-import { createPrismaClient } from './db/prisma.js';
+import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
+import { createConnectionPool, createPrismaClient } from './db/prisma.js';
+import { migrationsApplied } from './db/readiness.js';
+import { healthEndpoints } from './http/health.js';
 import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
+import { createInteractions } from './interactions/interactions.js';
 import type { Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createAdapter } from './provider/adapter.js';
+import { INTERACTION_PATH } from './provider/configuration.js';
+import { startExpiredPurge } from './provider/expiry-purge.js';
+import { DEFAULT_PUBLISH_FOR_SECONDS, DEFAULT_WATCH_INTERVAL_MS, createSigningKeys, type SigningKeys } from './provider/keys/signing-keys.js';
+import { createPrismaSigningKeyRepository } from './provider/keys/signing-key-repository.js';
+import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js';
+import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
+import { signingKeysLoaded } from './provider/readiness.js';
 
 export interface Latch {
   app: Koa;
   accounts: AccountService;
-  /** Releases the database pool; the HTTP server is the caller's to close first. */
+  provider: ProviderHost;
+  oidcStore: OidcStore;
+  signingKeys: SigningKeys;
+  /** Served by main.ts on its own port. */
+  metrics: Metrics;
+  /** Stops background work and releases the database pool; the HTTP server is the caller's to close first. */
   close(): Promise<void>;
 }
+
+export interface LatchOptions {
+  databaseUrl: string;
+  logger: Logger;
+  /** The clock for token and key lifetimes; tests may move it. */
+  now?: () => Date;
+  /** How often signing keys are re-read, so a rotation reaches every process. */
+  keyWatchIntervalMs?: number;
+}
+
+const PURGE_INTERVAL_MS = 60_000;
 
 /**
  * Wires Latch from its validated configuration and a database URL: repositories, then services,
  * then the HTTP surfaces. Everything is passed explicitly so tests build the very same app.
  */
-export function createLatch(config: Config, { databaseUrl, logger }: { databaseUrl: string; logger: Logger }): Latch {
-  const prisma = createPrismaClient(databaseUrl, config.database.poolMax);
-  const users = createPrismaUserRepository(prisma);
+export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS }: LatchOptions): Promise<Latch> {
+  const metrics = createMetrics();
+  const pool = createConnectionPool(databaseUrl, config.database.poolMax);
+  metrics.observePool(pool, config.database.poolMax);
+  const prisma = createPrismaClient(pool);
   const accounts = createAccountService({
-    users,
+    users: createPrismaUserRepository(prisma),
     hasher: createPasswordHasher(config.argon2),
     policy: createPasswordPolicy({ commonPasswords: loadCommonPasswords() }),
     logger,
   });
 
-  const app = new Koa({ proxy: config.http.trustProxy, keys: config.cookieKeys });
+  const signingKeys = createSigningKeys({
+    repository: createPrismaSigningKeyRepository(prisma),
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    tokenTtl: config.oidc.ttl,
+    publishFor: DEFAULT_PUBLISH_FOR_SECONDS,
+    now,
+    logger,
+  });
+  await signingKeys.ensureKeys();
+  const keyRing = await signingKeys.load();
+
+  const oidcStore = createPrismaOidcStore(prisma);
+  const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
+  const provider = createProviderHost({
+    config,
+    adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
+    accounts,
+    pages: interactions.pages,
+    keyRing,
+    logger,
+    metrics,
+  });
+  // The ring the provider signs with now; the REST API verifies access tokens against the same.
+  let currentRing = keyRing;
+  const keyWatch = signingKeys.watch({
+    current: keyRing,
+    intervalMs: keyWatchIntervalMs,
+    onChange: (ring) => {
+      provider.useKeyRing(ring);
+      currentRing = ring;
+    },
+  });
+  const purge = startExpiredPurge(oidcStore, { intervalMs: PURGE_INTERVAL_MS, logger, now });
+
+  // Behind N trusted proxies, only the last N X-Forwarded-For entries are theirs; the rest is whatever the client sent.
+  const app = new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
   // Koa's default error listener prints stacks to stderr; ours are logged where they are handled.
   app.silent = true;
-  app.use(requestContext(logger));
-  app.use(securityHeaders());
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, logger })));
+  app.use(requestContext(logger, metrics));
+  app.use(securityHeaders(config));
+  app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
+  const bearer = createBearerAuth({
+    issuer: config.issuer,
+    audience: config.oidc.apiResource,
+    publicJwks: () => currentRing.publicJwks,
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    provider: () => provider.current(),
+    accounts,
+    now,
+  });
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
+  app.use(scopeTo(INTERACTION_PATH, interactions.routes));
+  // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
+  app.use(provider.middleware());
 
-  return { app, accounts, close: () => prisma.$disconnect() };
+  return {
+    app,
+    accounts,
+    provider,
+    oidcStore,
+    signingKeys,
+    metrics,
+    async close() {
+      await keyWatch.stop();
+      await purge.stop();
+      await prisma.$disconnect();
+    },
+  };
 }

@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { loadDevelopmentSecrets } from './development-secrets.js';
 
 /** The checkout (or image) root: the default home of local data. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -12,14 +13,45 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const port = z.coerce
-  .number({ error: 'must be a port number' })
-  .int('must be a whole number')
-  .min(1, 'must be between 1 and 65535')
-  .max(65535, 'must be between 1 and 65535');
+const wholeNumber = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`);
 
-const positiveInt = (max: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`);
+const port = wholeNumber(1, 65535);
+const DAY = 86_400;
+const seconds = (max: number) => wholeNumber(1, max);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
+
+/** 32 random bytes, as base64/base64url (43-44 characters) or hex (64). */
+const aes256Key = z
+  .string()
+  .transform((value, ctx) => {
+    const key = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64url');
+    if (key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, base64url or hex encoded (generate one with `openssl rand -base64 32`)' });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+const scopeList = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
+
+/** {"https://orders.example.com": "orders:read orders:write"}: resource indicator → the scopes it accepts. */
+const resourceServers = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of resource URI to space-separated scopes' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(httpUrl.refine((uri) => !uri.includes('#'), 'must not contain a fragment'), scopeList));
 
 /**
  * The environment contract. Names are public: operators, compose files and docs rely on them.
@@ -30,9 +62,9 @@ const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
   PORT: port.default(3000),
   HOST: z.string().min(1).optional(),
-  ISSUER: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).optional(),
+  ISSUER: httpUrl.optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
-  DATABASE_POOL_MAX: positiveInt(200).default(10),
+  DATABASE_POOL_MAX: wholeNumber(1, 200).default(10),
   LATCH_DATA_DIR: z.string().min(1).optional(),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   MIGRATE_ON_START: booleanFlag.optional(),
@@ -42,10 +74,31 @@ const environmentSchema = z.object({
     .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
     .pipe(z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'must list at least one key'))
     .optional(),
-  TRUST_PROXY: booleanFlag.default(false),
-  ARGON2_MEMORY_KIB: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(8192, 'must be at least 8192 (8 MiB)').max(4_194_304, 'must be at most 4194304 (4 GiB)').default(19_456),
-  ARGON2_ITERATIONS: positiveInt(100).default(2),
-  ARGON2_PARALLELISM: positiveInt(16).default(1),
+  LATCH_KEY_ENCRYPTION_KEY: aes256Key.optional(),
+  LATCH_INITIAL_ACCESS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/, 'must be true, false or the number of proxies in front of Latch')
+    .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value)))
+    .default(0),
+  METRICS_PORT: port.default(9464),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  SHUTDOWN_TIMEOUT: seconds(600).default(10),
+  API_RESOURCE: httpUrl.optional(),
+  RESOURCE_SERVERS: resourceServers.optional(),
+  ACCESS_TOKEN_TTL: seconds(DAY).default(600),
+  ID_TOKEN_TTL: seconds(DAY).default(3600),
+  REFRESH_TOKEN_TTL: seconds(365 * DAY).default(14 * DAY),
+  SESSION_TTL: seconds(365 * DAY).default(14 * DAY),
+  REFRESH_TOKEN_REUSE_GRACE: wholeNumber(0, 60).default(0),
+  REQUIRE_EMAIL_VERIFICATION: booleanFlag.default(false),
+  SIGNIN_MAX_FAILURES_PER_ACCOUNT: wholeNumber(1, 10_000).default(10),
+  SIGNIN_MAX_FAILURES_PER_IP: wholeNumber(1, 100_000).default(100),
+  SIGNIN_LOCKOUT_SECONDS: seconds(DAY).default(900),
+  REGISTRATIONS_PER_IP_PER_MINUTE: wholeNumber(1, 100_000).default(60),
+  ARGON2_MEMORY_KIB: wholeNumber(8192, 4_194_304).default(19_456),
+  ARGON2_ITERATIONS: wholeNumber(1, 100).default(2),
+  ARGON2_PARALLELISM: wholeNumber(1, 16).default(1),
 });
 
 export interface Argon2Parameters {
@@ -56,16 +109,52 @@ export interface Argon2Parameters {
 
 export interface Config {
   env: 'development' | 'production' | 'test';
-  http: { host: string; port: number; trustProxy: boolean };
+  http: {
+    host: string;
+    port: number;
+    /** Proxies in front of Latch whose X-Forwarded-* headers are trusted (0: none). */
+    trustedProxies: number;
+    /** Seconds in-flight requests get to finish after SIGTERM. */
+    shutdownTimeout: number;
+  };
+  /** Prometheus /metrics, on a listener of its own. */
+  metrics: { host: string; port: number };
   issuer: string;
   database:
     | { kind: 'external'; url: string; poolMax: number }
     | { kind: 'embedded'; dataDir: string; port: number; poolMax: number };
   migrateOnStart: boolean;
   logLevel: string;
-  cookieKeys: string[];
-  /** True when a secret was generated for this process because none was configured (development only). */
-  usesEphemeralSecrets: boolean;
+  secrets: {
+    /** Signs cookies: the first signs, all verify. */
+    cookieKeys: string[];
+    /** Encrypts the private signing keys at rest (AES-256-GCM). */
+    keyEncryptionKey: Buffer;
+    /** Set only when development secrets were generated and kept in this file, because none were configured. */
+    developmentSecretsFile?: string;
+  };
+  /** Secure cookies: on whenever the issuer is https. */
+  secureCookies: boolean;
+  oidc: {
+    /** DCR (RFC 7591) is on only when set. */
+    initialAccessToken?: string;
+    /** The resource indicator (JWT access token audience) of Latch's own REST API, used when a client names none. */
+    apiResource: string;
+    /** Further resource servers: resource indicator → scopes it accepts. */
+    resourceServers: Record<string, string>;
+    /** Lifetimes, in seconds. */
+    ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
+    /** Seconds a just-rotated refresh token still answers instead of tripping reuse detection (0: off). */
+    refreshTokenReuseGrace: number;
+  };
+  accounts: { requireEmailVerification: boolean };
+  rateLimits: {
+    signInFailuresPerAccount: number;
+    signInFailuresPerIp: number;
+    /** Both the counting window and how long a lockout lasts. */
+    signInLockoutSeconds: number;
+    registrationsPerIpPerMinute: number;
+  };
   argon2: Argon2Parameters;
 }
 
@@ -78,15 +167,11 @@ export class ConfigError extends Error {
 
 /** Reads the configuration from an environment once; throws one ConfigError listing every bad variable. */
 export function loadConfig(environment: NodeJS.ProcessEnv): Config {
-  const known = Object.fromEntries(
-    Object.keys(environmentSchema.shape)
-      .map((name) => [name, environment[name]])
-      .filter(([, value]) => value !== undefined && value !== ''),
-  );
-  const parsed = environmentSchema.safeParse(known);
-  if (!parsed.success) {
+  const { values, problems: unreadable } = readVariables(environment);
+  const parsed = environmentSchema.safeParse(values);
+  if (!parsed.success || unreadable.length > 0) {
     // Values are never echoed back: some of these variables are secrets.
-    throw new ConfigError(parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`));
+    throw new ConfigError([...unreadable, ...(parsed.error?.issues ?? []).map((issue) => `${String(issue.path[0])}: ${issue.message}`)]);
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
@@ -99,23 +184,84 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       problems.push('ISSUER: must use https in production (plain http is allowed only for localhost)');
     }
     if (!env.LATCH_COOKIE_KEYS) problems.push('LATCH_COOKIE_KEYS: is required in production');
+    if (!env.LATCH_KEY_ENCRYPTION_KEY) problems.push('LATCH_KEY_ENCRYPTION_KEY: is required in production');
     if (!env.DATABASE_URL) problems.push('DATABASE_URL: is required in production (the embedded PostgreSQL is for development)');
+  }
+  const apiResource = env.API_RESOURCE ?? `${issuer}/api/v1`;
+  if (env.RESOURCE_SERVERS && apiResource in env.RESOURCE_SERVERS) {
+    problems.push('RESOURCE_SERVERS: must not list API_RESOURCE, Latch\'s own API');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolveDataDir(env.LATCH_DATA_DIR);
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'), port: env.PORT, trustProxy: env.TRUST_PROXY },
+    http: { host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'), port: env.PORT, trustedProxies: env.TRUST_PROXY, shutdownTimeout: env.SHUTDOWN_TIMEOUT },
+    metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     issuer,
     database: env.DATABASE_URL
       ? { kind: 'external', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }
       : { kind: 'embedded', dataDir: resolve(dataDir, 'postgres'), port: env.EMBEDDED_POSTGRES_PORT, poolMax: env.DATABASE_POOL_MAX },
     migrateOnStart: env.MIGRATE_ON_START ?? !production,
     logLevel: env.LOG_LEVEL,
-    cookieKeys: env.LATCH_COOKIE_KEYS ?? [randomBytes(32).toString('base64url')],
-    usesEphemeralSecrets: !env.LATCH_COOKIE_KEYS,
+    secrets: secretsFrom(env, dataDir),
+    secureCookies: issuer.startsWith('https:'),
+    oidc: {
+      initialAccessToken: env.LATCH_INITIAL_ACCESS_TOKEN,
+      apiResource,
+      resourceServers: env.RESOURCE_SERVERS ?? {},
+      ttl: { accessToken: env.ACCESS_TOKEN_TTL, idToken: env.ID_TOKEN_TTL, refreshToken: env.REFRESH_TOKEN_TTL, session: env.SESSION_TTL },
+      refreshTokenReuseGrace: env.REFRESH_TOKEN_REUSE_GRACE,
+    },
+    accounts: { requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION },
+    rateLimits: {
+      signInFailuresPerAccount: env.SIGNIN_MAX_FAILURES_PER_ACCOUNT,
+      signInFailuresPerIp: env.SIGNIN_MAX_FAILURES_PER_IP,
+      signInLockoutSeconds: env.SIGNIN_LOCKOUT_SECONDS,
+      registrationsPerIpPerMinute: env.REGISTRATIONS_PER_IP_PER_MINUTE,
+    },
     argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
+  };
+}
+
+/**
+ * Every variable may instead be given as a file (the Docker secrets convention): X_FILE names a
+ * file whose content, less a trailing newline, is X.
+ */
+function readVariables(environment: NodeJS.ProcessEnv): { values: Record<string, string>; problems: string[] } {
+  const values: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const name of Object.keys(environmentSchema.shape)) {
+    const direct = environment[name];
+    const file = environment[`${name}_FILE`];
+    if (direct && file) {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+    } else if (file) {
+      try {
+        values[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      } catch (error) {
+        problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    } else if (direct) {
+      values[name] = direct;
+    }
+  }
+  return { values, problems };
+}
+
+/**
+ * Outside production, missing secrets are generated once and kept beside the embedded database,
+ * so that sessions and signing keys survive a restart without anyone having to invent a secret.
+ */
+function secretsFrom(env: z.output<typeof environmentSchema>, dataDir: string): Config['secrets'] {
+  if (env.LATCH_COOKIE_KEYS && env.LATCH_KEY_ENCRYPTION_KEY) {
+    return { cookieKeys: env.LATCH_COOKIE_KEYS, keyEncryptionKey: env.LATCH_KEY_ENCRYPTION_KEY };
+  }
+  const generated = loadDevelopmentSecrets(dataDir);
+  return {
+    cookieKeys: env.LATCH_COOKIE_KEYS ?? [generated.cookieKey],
+    keyEncryptionKey: env.LATCH_KEY_ENCRYPTION_KEY ?? Buffer.from(generated.keyEncryptionKey, 'base64url'),
+    developmentSecretsFile: generated.file,
   };
 }
 

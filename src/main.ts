@@ -1,10 +1,10 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createLatch } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import { runMigrationsInChildProcess } from './db/run-migrations.js';
 import { createLogger, type Logger } from './logger.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 
 interface Database {
   url: string;
@@ -13,6 +13,8 @@ interface Database {
 
 async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   if (config.database.kind === 'external') return { url: config.database.url, stop: async () => {} };
+  // Loaded only here: production images ship without the embedded PostgreSQL.
+  const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
   const { dataDir, port } = config.database;
   return startEmbeddedPostgres({ dataDir, port, logger });
 }
@@ -23,12 +25,30 @@ function announceDevelopmentMode(config: Config, dataDir: string): void {
     `  data:      ${dataDir}`,
     `  issuer:    ${config.issuer}`,
     `  listening: http://${config.http.host}:${config.http.port}`,
+    `  metrics:   http://${config.metrics.host}:${config.metrics.port}/metrics`,
     'Set DATABASE_URL (and NODE_ENV=production) to run against a real PostgreSQL server.',
   ];
-  if (config.usesEphemeralSecrets) lines.push('No LATCH_COOKIE_KEYS set: a random key was generated, so sessions end when Latch restarts.');
+  if (config.secrets.developmentSecretsFile) lines.push(`  secrets:   ${config.secrets.developmentSecretsFile} (generated: set LATCH_COOKIE_KEYS and LATCH_KEY_ENCRYPTION_KEY for real use)`);
   const width = Math.max(...lines.map((line) => line.length));
   const rule = '='.repeat(width);
   process.stderr.write(`\n${rule}\n${lines.join('\n')}\n${rule}\n\n`);
+}
+
+/**
+ * Stops taking connections, lets requests in flight finish until the deadline, then cuts what is
+ * left. Idle keep-alive connections are closed at once so that clients reconnect elsewhere.
+ */
+async function drain(server: Server, deadlineSeconds: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), deadlineSeconds * 1000);
+  });
+  const finished = await Promise.race([closed.then(() => true as const), deadline]);
+  clearTimeout(timer);
+  if (!finished) server.closeAllConnections();
+  return finished;
 }
 
 async function main(): Promise<void> {
@@ -47,22 +67,29 @@ async function main(): Promise<void> {
     logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema is up to date');
   }
 
-  const latch = createLatch(config, { databaseUrl: database.url, logger });
+  const latch = await createLatch(config, { databaseUrl: database.url, logger });
   const server = createServer(latch.app.callback());
+  // Requests already accepted finish during shutdown; new keep-alive requests are told to reconnect.
   server.listen(config.http.port, config.http.host);
   await once(server, 'listening');
-  logger.info({ issuer: config.issuer, host: config.http.host, port: config.http.port, database: config.database.kind }, 'Latch is listening');
+  const metricsServer = await startMetricsServer(latch.metrics.registry, config.metrics);
+  logger.info({ issuer: config.issuer, host: config.http.host, port: config.http.port, metricsPort: config.metrics.port, database: config.database.kind }, 'Latch is listening');
   if (config.database.kind === 'embedded') announceDevelopmentMode(config, config.database.dataDir);
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    server.close();
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, deadlineSeconds: config.http.shutdownTimeout }, 'shutting down: finishing requests in flight');
+    const drained = await drain(server, config.http.shutdownTimeout);
+    metricsServer.close();
     await latch.close();
     await database.stop();
+    logger.info({ drained }, drained ? 'stopped' : 'stopped at the deadline, cutting requests still open');
     process.exit(0);
   };
-  process.once('SIGTERM', (signal) => void shutdown(signal));
-  process.once('SIGINT', (signal) => void shutdown(signal));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 }
 
 main().catch((error: unknown) => {

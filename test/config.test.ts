@@ -1,5 +1,7 @@
-import { ConfigError, loadConfig, projectRoot } from '../src/config.js';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError, loadConfig, projectRoot } from '../src/config.js';
 
 function problemsOf(environment: Record<string, string>): string[] {
   try {
@@ -11,42 +13,113 @@ function problemsOf(environment: Record<string, string>): string[] {
   throw new Error('expected the configuration to be refused');
 }
 
+const KEY = Buffer.alloc(32, 1).toString('base64url');
+const SECRETS = { LATCH_COOKIE_KEYS: 'k'.repeat(32), LATCH_KEY_ENCRYPTION_KEY: KEY };
 const PRODUCTION = {
   NODE_ENV: 'production',
   ISSUER: 'https://id.example.com',
   DATABASE_URL: 'postgresql://latch:secret@db:5432/latch',
-  LATCH_COOKIE_KEYS: 'k'.repeat(32),
+  ...SECRETS,
 };
 
 describe('loadConfig', () => {
+  let dataDir: string;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'latch-config-'));
+  });
+
+  afterEach(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
   it('runs with no configuration at all, on the embedded PostgreSQL', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ LATCH_DATA_DIR: dataDir });
 
     expect(config.env).toBe('development');
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustedProxies: 0, shutdownTimeout: 10 });
+    expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.issuer).toBe('http://localhost:3000');
-    expect(config.database).toEqual({ kind: 'embedded', dataDir: join(projectRoot, '.latch', 'postgres'), port: 54329, poolMax: 10 });
+    expect(config.database).toEqual({ kind: 'embedded', dataDir: join(dataDir, 'postgres'), port: 54329, poolMax: 10 });
     expect(config.migrateOnStart).toBe(true);
-    expect(config.usesEphemeralSecrets).toBe(true);
-    expect(config.cookieKeys[0]).toHaveLength(43);
+    expect(config.secureCookies).toBe(false);
+    expect(config.oidc).toEqual({
+      initialAccessToken: undefined,
+      apiResource: 'http://localhost:3000/api/v1',
+      resourceServers: {},
+      ttl: { accessToken: 600, idToken: 3600, refreshToken: 14 * 86_400, session: 14 * 86_400 },
+      refreshTokenReuseGrace: 0,
+    });
     expect(config.argon2).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
   });
 
+  it('keeps the embedded data in the checkout by default', () => {
+    expect(loadConfig(SECRETS).database).toMatchObject({ dataDir: join(projectRoot, '.latch', 'postgres') });
+  });
+
+  it('generates development secrets once, privately, and reuses them', async () => {
+    const first = loadConfig({ LATCH_DATA_DIR: dataDir });
+    const second = loadConfig({ LATCH_DATA_DIR: dataDir });
+
+    const file = join(dataDir, 'development-secrets.json');
+    expect(first.secrets.developmentSecretsFile).toBe(file);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(second.secrets.cookieKeys).toEqual(first.secrets.cookieKeys);
+    expect(second.secrets.keyEncryptionKey.equals(first.secrets.keyEncryptionKey)).toBe(true);
+    expect(first.secrets.keyEncryptionKey).toHaveLength(32);
+    expect(await readFile(file, 'utf8')).toContain(first.secrets.cookieKeys[0]);
+  });
+
+  it('uses configured secrets without writing any file', () => {
+    const config = loadConfig({ LATCH_DATA_DIR: dataDir, ...SECRETS, LATCH_KEY_ENCRYPTION_KEY: '0a'.repeat(32) });
+
+    expect(config.secrets).toEqual({ cookieKeys: ['k'.repeat(32)], keyEncryptionKey: Buffer.alloc(32, 10) });
+  });
+
+  it('reads any variable from the file named by its _FILE twin, as Docker secrets are given', async () => {
+    const keyFile = join(dataDir, 'cookie-keys');
+    await writeFile(keyFile, `${'s'.repeat(40)}\n`);
+
+    const config = loadConfig({ ...SECRETS, LATCH_COOKIE_KEYS: '', LATCH_COOKIE_KEYS_FILE: keyFile });
+
+    expect(config.secrets.cookieKeys).toEqual(['s'.repeat(40)]);
+    expect(problemsOf({ ...SECRETS, LATCH_COOKIE_KEYS_FILE: keyFile })).toEqual(['LATCH_COOKIE_KEYS: set either LATCH_COOKIE_KEYS or LATCH_COOKIE_KEYS_FILE, not both']);
+    expect(problemsOf({ LATCH_KEY_ENCRYPTION_KEY_FILE: join(dataDir, 'missing') })).toEqual([
+      `LATCH_KEY_ENCRYPTION_KEY_FILE: cannot read ${join(dataDir, 'missing')} (ENOENT)`,
+    ]);
+  });
+
   it('derives the issuer from PORT and trims a trailing slash from an explicit one', () => {
-    expect(loadConfig({ PORT: '4000' }).issuer).toBe('http://localhost:4000');
-    expect(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
+    expect(loadConfig({ ...SECRETS, PORT: '4000' }).issuer).toBe('http://localhost:4000');
+    const config = loadConfig({ ...SECRETS, ISSUER: 'https://id.example.com/' });
+    expect(config.issuer).toBe('https://id.example.com');
+    expect(config.oidc.apiResource).toBe('https://id.example.com/api/v1');
+    expect(config.secureCookies).toBe(true);
   });
 
   it('uses DATABASE_URL when given', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db/latch', DATABASE_POOL_MAX: '5' }).database).toEqual({
+    expect(loadConfig({ ...SECRETS, DATABASE_URL: 'postgres://u:p@db/latch', DATABASE_POOL_MAX: '5' }).database).toEqual({
       kind: 'external',
       url: 'postgres://u:p@db/latch',
       poolMax: 5,
     });
   });
 
-  it('keeps the embedded data under LATCH_DATA_DIR', () => {
-    expect(loadConfig({ LATCH_DATA_DIR: '/var/lib/latch' }).database).toMatchObject({ dataDir: '/var/lib/latch/postgres' });
+  it('reads resource servers and lifetimes', () => {
+    const config = loadConfig({
+      ...SECRETS,
+      RESOURCE_SERVERS: '{"https://orders.example.com": "orders:read orders:write"}',
+      ACCESS_TOKEN_TTL: '300',
+      REFRESH_TOKEN_REUSE_GRACE: '5',
+      LATCH_INITIAL_ACCESS_TOKEN: 'i'.repeat(40),
+    });
+
+    expect(config.oidc).toMatchObject({
+      resourceServers: { 'https://orders.example.com': 'orders:read orders:write' },
+      ttl: { accessToken: 300 },
+      refreshTokenReuseGrace: 5,
+      initialAccessToken: 'i'.repeat(40),
+    });
   });
 
   it('lists every bad variable at once, and why, without echoing values', () => {
@@ -56,15 +129,28 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://db/latch',
       LOG_LEVEL: 'loud',
       LATCH_COOKIE_KEYS: 'short-secret-value',
+      LATCH_KEY_ENCRYPTION_KEY: 'too-short-secret',
       MIGRATE_ON_START: 'maybe',
       ARGON2_MEMORY_KIB: '1024',
+      RESOURCE_SERVERS: '{"https://api.example.com#x": "read"}',
+      REFRESH_TOKEN_REUSE_GRACE: '600',
     });
 
-    expect(problems).toHaveLength(7);
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(
-      ['ARGON2_MEMORY_KIB', 'DATABASE_URL', 'ISSUER', 'LATCH_COOKIE_KEYS', 'LOG_LEVEL', 'MIGRATE_ON_START', 'PORT'].sort(),
+      [
+        'ARGON2_MEMORY_KIB',
+        'DATABASE_URL',
+        'ISSUER',
+        'LATCH_COOKIE_KEYS',
+        'LATCH_KEY_ENCRYPTION_KEY',
+        'LOG_LEVEL',
+        'MIGRATE_ON_START',
+        'PORT',
+        'REFRESH_TOKEN_REUSE_GRACE',
+        'RESOURCE_SERVERS',
+      ].sort(),
     );
-    expect(problems.join('\n')).not.toContain('short-secret-value');
+    expect(problems.join('\n')).not.toMatch(/short-secret/);
     expect(() => loadConfig({ PORT: '0' })).toThrow(/PORT: must be between 1 and 65535/);
   });
 
@@ -73,7 +159,7 @@ describe('loadConfig', () => {
 
     expect(config.http.host).toBe('0.0.0.0');
     expect(config.migrateOnStart).toBe(false);
-    expect(config.usesEphemeralSecrets).toBe(false);
+    expect(config.secrets.developmentSecretsFile).toBeUndefined();
     expect(loadConfig({ ...PRODUCTION, MIGRATE_ON_START: 'true' }).migrateOnStart).toBe(true);
   });
 
@@ -83,6 +169,7 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       'ISSUER: must use https in production (plain http is allowed only for localhost)',
       'LATCH_COOKIE_KEYS: is required in production',
+      'LATCH_KEY_ENCRYPTION_KEY: is required in production',
       'DATABASE_URL: is required in production (the embedded PostgreSQL is for development)',
     ]);
     expect(loadConfig({ ...PRODUCTION, ISSUER: 'http://localhost:3000' }).issuer).toBe('http://localhost:3000');

@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
-import { AppError, ValidationError, type ErrorKind } from '../errors.js';
+import { isDatabaseUnavailable } from '../db/availability.js';
+import { AppError, InsufficientScopeError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** RFC 9457 problem details, with the `errors` extension the RFC shows for per-field problems. */
@@ -38,13 +39,39 @@ function pointerTo(field: string): string {
     .join('/')}`;
 }
 
+/** The protection space of every bearer-protected resource of Latch's API. */
+const BEARER_REALM = 'latch';
+
+/** RFC 6750 §3: the WWW-Authenticate value for a refused bearer request. */
+function bearerChallenge({ error, description, scope }: BearerChallenge): string {
+  // auth-param values are quoted-strings; RFC 6750 forbids `"` and `\` in them outright.
+  const quoted = (value: string) => `"${value.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '')}"`;
+  const params: [string, string | undefined][] = [
+    ['realm', BEARER_REALM],
+    ['error', error],
+    ['error_description', description],
+    ['scope', scope],
+  ];
+  return `Bearer ${params
+    .filter((param): param is [string, string] => param[1] !== undefined)
+    .map(([name, value]) => `${name}=${quoted(value)}`)
+    .join(', ')}`;
+}
+
+function challengeOf(error: unknown): BearerChallenge | undefined {
+  return error instanceof UnauthorizedError || error instanceof InsufficientScopeError ? error.challenge : undefined;
+}
+
+/** Seconds a client should wait before retrying while the database is away. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export function toProblem(error: unknown, ctx: Context): Problem {
-  const kind = error instanceof AppError ? error.kind : 'internal';
+  const kind = error instanceof AppError ? error.kind : isDatabaseUnavailable(error) ? 'unavailable' : 'internal';
   const base = PROBLEM_TYPES[kind];
   const problem: Problem = {
     ...base,
-    // Internal errors keep their message to the log: it may name tables, hosts or worse.
-    detail: error instanceof AppError ? error.message : 'Something went wrong on our side. Try again later.',
+    // Other errors keep their message to the log: it may name tables, hosts or worse.
+    detail: error instanceof AppError ? error.message : kind === 'unavailable' ? 'Latch cannot reach its database. Try again shortly.' : 'Something went wrong on our side. Try again later.',
     instance: ctx.path,
     request_id: ctx.state.requestId,
   };
@@ -67,12 +94,14 @@ export function problemResponses(logger: Logger): Middleware {
       if (ctx.body === undefined && ctx.status === 405) throw new MethodNotAllowed(ctx.method, ctx.path);
     } catch (error) {
       const problem = toProblem(error, ctx);
-      if (problem.status >= 500) {
-        logger.error({ err: error }, 'request failed');
-      }
+      if (problem.status === 503) logger.warn({ reason: 'database unavailable' }, 'request refused');
+      else if (problem.status >= 500) logger.error({ err: error }, 'request failed');
+      const challenge = challengeOf(error);
+      if (challenge) ctx.set('WWW-Authenticate', bearerChallenge(challenge));
       ctx.status = problem.status;
       ctx.type = PROBLEM_CONTENT_TYPE;
       ctx.body = problem;
+      if (problem.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     }
   };
 }

@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RouterContext } from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import { withLogContext, type Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** A caller's request id is kept only when it is short and plain, so it is safe to log and echo. */
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -13,11 +15,29 @@ declare module 'koa' {
 }
 
 /**
- * Gives every request an id (echoed in `X-Request-Id`, and on every line logged while it is
- * handled), then logs one line when the response is done. Only the path is logged, never the
- * query string or headers: both can carry codes, tokens and email addresses.
+ * A bounded label for metrics and logs: the pattern a router matched (Latch's routers and
+ * oidc-provider's both record it), the health paths, or "other". Never the raw path, which holds
+ * ids and would make every request its own series.
  */
-export function requestContext(logger: Logger): Middleware {
+function routeOf(ctx: Context): string {
+  // @koa/router records the matched pattern on the context without declaring it on Koa's type.
+  const pattern = (ctx as unknown as Partial<RouterContext>)._matchedRoute;
+  if (typeof pattern === 'string') return pattern;
+  return ctx.path === '/healthz' || ctx.path === '/readyz' ? ctx.path : 'other';
+}
+
+/** Lets log lines of one user be correlated without the log holding the id itself. */
+function pseudonym(accountId: string | undefined): string | undefined {
+  return accountId && createHash('sha256').update(`latch-log:${accountId}`).digest('base64url').slice(0, 16);
+}
+
+/**
+ * Gives every request an id (echoed in `X-Request-Id`, and on every line logged while it is
+ * handled), times it for the route histogram, then logs one line when the response is done.
+ * Only the path is logged, never the query string or headers: both can carry codes, tokens and
+ * email addresses.
+ */
+export function requestContext(logger: Logger, metrics: Metrics): Middleware {
   return (ctx, next) => {
     const incoming = ctx.get('X-Request-Id');
     const requestId = ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -29,15 +49,18 @@ export function requestContext(logger: Logger): Middleware {
       try {
         await next();
       } finally {
-        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-        // @koa/router records the matched pattern on the context without declaring it on Koa's type.
-        const route = (ctx as unknown as Partial<RouterContext>)._matchedRoute;
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const route = routeOf(ctx);
+        const { oidc } = ctx as Partial<KoaContextWithOIDC>;
+        metrics.httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
         const line = {
           method: ctx.method,
           path: ctx.path,
-          route: typeof route === 'string' ? route : undefined,
+          route,
           status: ctx.status,
-          durationMs: Math.round(durationMs * 10) / 10,
+          durationMs: Math.round(seconds * 10_000) / 10,
+          clientId: oidc?.client?.clientId,
+          user: pseudonym(ctx.state.caller?.user.id ?? oidc?.session?.accountId ?? oidc?.entities?.Account?.accountId),
         };
         if (ctx.status >= 500) logger.error(line, 'request');
         else logger.info(line, 'request');
