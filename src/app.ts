@@ -20,8 +20,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createAdapter } from './provider/adapter.js';
 import { INTERACTION_PATH } from './provider/configuration.js';
 import { startExpiredPurge } from './provider/expiry-purge.js';
-import { DEFAULT_PUBLISH_FOR_SECONDS, DEFAULT_WATCH_INTERVAL_MS, createSigningKeys, type SigningKeys } from './provider/keys/signing-keys.js';
-import { createPrismaSigningKeyRepository } from './provider/keys/signing-key-repository.js';
+import { DEFAULT_WATCH_INTERVAL_MS, signingKeysOf, type SigningKeys } from './provider/keys/signing-keys.js';
 import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js';
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { signingKeysLoaded } from './provider/readiness.js';
@@ -65,14 +64,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     logger,
   });
 
-  const signingKeys = createSigningKeys({
-    repository: createPrismaSigningKeyRepository(prisma),
-    keyEncryptionKey: config.secrets.keyEncryptionKey,
-    tokenTtl: config.oidc.ttl,
-    publishFor: DEFAULT_PUBLISH_FOR_SECONDS,
-    now,
-    logger,
-  });
+  const signingKeys = signingKeysOf(config, prisma, { logger, now });
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 

@@ -1,11 +1,11 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { User } from '../account/user.js';
 import { ForbiddenError, InsufficientScopeError, UnauthorizedError } from '../errors.js';
 import { accessTokenReference } from '../provider/access-token-references.js';
-import { SIGNING_ALGORITHMS } from '../provider/keys/key-ring.js';
+import { SIGNING_ALGORITHMS, verificationKeys } from '../provider/keys/key-ring.js';
 
 /** Who a request authenticated as: a user, through a client's access token. */
 export interface Caller {
@@ -55,17 +55,12 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKey, provider, accounts, now }: BearerAuthDependencies): BearerAuth {
   const referenceOf = accessTokenReference(keyEncryptionKey);
 
-  let jwks: { source: JSONWebKeySet; verifyWith: ReturnType<typeof createLocalJWKSet> } | undefined;
-  const verifyWith = () => {
-    const source = publicJwks();
-    if (jwks?.source !== source) jwks = { source, verifyWith: createLocalJWKSet(source) };
-    return jwks.verifyWith;
-  };
+  const keys = verificationKeys(publicJwks);
 
   async function verifiedJti(token: string): Promise<string> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, verifyWith(), {
+      ({ payload } = await jwtVerify(token, keys, {
         issuer,
         audience,
         typ: 'at+jwt',

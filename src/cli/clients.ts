@@ -6,8 +6,7 @@ import { createClientAdmin, type ClientAdmin, type ClientSummary, type NewClient
 import { providerConfiguration, type ProviderPages } from '../provider/configuration.js';
 import { createAccessTokenReferences } from '../provider/access-token-references.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/keys/key-ring.js';
-import { createPrismaSigningKeyRepository } from '../provider/keys/signing-key-repository.js';
-import { createSigningKeys, DEFAULT_PUBLISH_FOR_SECONDS } from '../provider/keys/signing-keys.js';
+import { signingKeysOf } from '../provider/keys/signing-keys.js';
 import { createPrismaOidcStore, type OidcStore } from '../provider/oidc-store.js';
 import { CliError, type CliContext, type Command } from './command.js';
 
@@ -81,6 +80,7 @@ function clientAdmin(context: CliContext): ClientAdmin {
     store,
     validate: async (metadata) => (await (provider ??= validatingProvider(context, store))).Client.validate(metadata),
     now: () => new Date(),
+    logger: context.logger,
   });
 }
 
@@ -101,14 +101,7 @@ async function refusalsAsCliErrors<T>(operation: () => Promise<T>): Promise<T> {
  */
 async function validatingProvider({ config, prisma, logger }: CliContext, store: OidcStore): Promise<Provider> {
   const now = () => new Date();
-  const signingKeys = createSigningKeys({
-    repository: createPrismaSigningKeyRepository(prisma),
-    keyEncryptionKey: config.secrets.keyEncryptionKey,
-    tokenTtl: config.oidc.ttl,
-    publishFor: DEFAULT_PUBLISH_FOR_SECONDS,
-    now,
-    logger,
-  });
+  const signingKeys = signingKeysOf(config, prisma, { logger, now });
   // What a first start does: on a database no Latch has run on yet there are no keys.
   await signingKeys.ensureKeys();
   const ring = await signingKeys.load();

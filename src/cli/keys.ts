@@ -1,8 +1,7 @@
-import { createPrismaSigningKeyRepository } from '../provider/keys/signing-key-repository.js';
 import {
-  createSigningKeys,
   DEFAULT_PUBLISH_FOR_SECONDS,
   NoActiveSigningKeyError,
+  signingKeysOf,
   type Rotation,
   type SigningKeys,
   type SigningKeySummary,
@@ -41,14 +40,7 @@ export const keysCommand: Command = {
 };
 
 function signingKeys({ config, prisma, logger }: CliContext): SigningKeys {
-  return createSigningKeys({
-    repository: createPrismaSigningKeyRepository(prisma),
-    keyEncryptionKey: config.secrets.keyEncryptionKey,
-    tokenTtl: config.oidc.ttl,
-    publishFor: DEFAULT_PUBLISH_FOR_SECONDS,
-    now: () => new Date(),
-    logger,
-  });
+  return signingKeysOf(config, prisma, { logger });
 }
 
 function parsePublishFor(args: string[]): number {

@@ -1,8 +1,9 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type { AccessToken, ClientCredentials, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
+import { verificationKeys } from './keys/key-ring.js';
 
 /**
  * RFC 9068 JWT access tokens are self-contained, so oidc-provider does not store them, and
@@ -64,17 +65,12 @@ export function createAccessTokenReferences({
 }): AccessTokenReferences {
   const referenceOf = accessTokenReference(keyEncryptionKey);
 
-  let jwks: { source: JSONWebKeySet; verifyWith: ReturnType<typeof createLocalJWKSet> } | undefined;
-  const verifyWith = () => {
-    const source = publicJwks();
-    if (jwks?.source !== source) jwks = { source, verifyWith: createLocalJWKSet(source) };
-    return jwks.verifyWith;
-  };
+  const keys = verificationKeys(publicJwks);
 
   /** The reference of a valid Latch JWT access token, or a value that matches nothing. */
   async function translate(ctx: Context, value: string): Promise<string> {
     try {
-      const { payload } = await jwtVerify(value, verifyWith(), { issuer, typ: 'at+jwt' });
+      const { payload } = await jwtVerify(value, keys, { issuer, typ: 'at+jwt' });
       if (typeof payload.jti !== 'string') throw new Error('no jti');
       ctx.state.presentedAccessToken = { jti: payload.jti, aud: payload.aud };
       return referenceOf(payload.jti);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
+import type { Logger } from '../logger.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { FIRST_PARTY } from './configuration.js';
 import type { SigningAlgorithm } from './keys/key-ring.js';
@@ -53,6 +54,8 @@ export interface ClientAdminDependencies {
   /** The provider's own validation of client metadata (provider.Client.validate). */
   validate(metadata: ClientMetadata): Promise<void>;
   now: () => Date;
+  /** Client changes are audit events, like those made through dynamic registration. */
+  logger: Logger;
 }
 
 export class ClientNotFoundError extends NotFoundError {
@@ -73,7 +76,7 @@ const CLIENT = 'Client';
  * Clients are oidc-provider Client rows in the store, exactly like those registered through DCR,
  * so the provider loads an administrator's client the way it loads any other.
  */
-export function createClientAdmin({ store, validate, now }: ClientAdminDependencies): ClientAdmin {
+export function createClientAdmin({ store, validate, now, logger }: ClientAdminDependencies): ClientAdmin {
   async function stored(clientId: string): Promise<ClientMetadata> {
     const payload = await store.find(CLIENT, clientId, now());
     if (!payload) throw new ClientNotFoundError(clientId);
@@ -114,6 +117,7 @@ export function createClientAdmin({ store, validate, now }: ClientAdminDependenc
         ...(client.firstParty ? { [FIRST_PARTY]: true } : {}),
       };
       await save(metadata);
+      logger.info({ event: 'client.created', clientId: metadata.client_id, via: 'admin' }, 'client.created');
       return { client: summarise(metadata), clientSecret };
     },
 
@@ -131,7 +135,9 @@ export function createClientAdmin({ store, validate, now }: ClientAdminDependenc
       await stored(clientId);
       // The Client row first: from then on nothing new can be issued to it.
       await store.destroy(CLIENT, clientId);
-      return { revoked: await store.revokeByClientId(clientId) };
+      const revoked = await store.revokeByClientId(clientId);
+      logger.info({ event: 'client.deleted', clientId, revoked, via: 'admin' }, 'client.deleted');
+      return { revoked };
     },
 
     async rotateSecret(clientId) {
@@ -139,6 +145,7 @@ export function createClientAdmin({ store, validate, now }: ClientAdminDependenc
       if (metadata.token_endpoint_auth_method === 'none') throw new InvalidClientMetadataError('a public client has no secret to rotate');
       const clientSecret = randomSecret();
       await save({ ...metadata, client_secret: clientSecret, client_secret_expires_at: 0 });
+      logger.info({ event: 'client.secret_rotated', clientId, via: 'admin' }, 'client.secret_rotated');
       return clientSecret;
     },
   };

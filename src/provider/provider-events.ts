@@ -23,7 +23,7 @@ interface TokenLike {
  * server errors, of which a database outage is only marked for the 503 rewrite.
  */
 export function observeProvider(provider: Provider, { logger, metrics }: { logger: Logger; metrics: Metrics }): void {
-  const audit = (event: string, fields: Record<string, unknown>) => logger.info({ audit: event, ...fields }, event);
+  const audit = (event: string, fields: Record<string, unknown>) => logger.info({ event, ...fields }, event);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     if (isDatabaseUnavailable(error)) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JSONWebKeySet, JWK } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 /** What Latch signs with, one current key each. RS256 is OpenID Connect's default ID token algorithm. */
 export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
@@ -127,4 +127,17 @@ function nextChange(keys: KeySchedule[], now: Date): Date | null {
     .filter((date): date is Date => date !== null && date > now)
     .map((date) => date.getTime());
   return future.length > 0 ? new Date(Math.min(...future)) : null;
+}
+
+/**
+ * jose's key resolver over the current ring's public keys, for verifying Latch's own tokens
+ * inside Latch; rebuilt only when the ring (and so the JWKS object) changes.
+ */
+export function verificationKeys(currentJwks: () => JSONWebKeySet): JWTVerifyGetKey {
+  let cached: { source: JSONWebKeySet; resolve: JWTVerifyGetKey } | undefined;
+  return (header, token) => {
+    const source = currentJwks();
+    if (cached?.source !== source) cached = { source, resolve: createLocalJWKSet(source) };
+    return cached.resolve(header, token);
+  };
 }

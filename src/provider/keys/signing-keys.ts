@@ -11,7 +11,8 @@ import {
   type SigningAlgorithm,
   type UnlockedSigningKey,
 } from './key-ring.js';
-import type { SigningKeyRecord, SigningKeyRepository, SigningKeyWriter } from './signing-key-repository.js';
+import type { PrismaClient } from '../../db/prisma.js';
+import { createPrismaSigningKeyRepository, type SigningKeyRecord, type SigningKeyRepository, type SigningKeyWriter } from './signing-key-repository.js';
 
 /**
  * Suggested time between publishing new keys and signing with them: a day. Relying parties cache
@@ -287,4 +288,20 @@ function summarise({ kid, alg, createdAt, activatesAt, retiresAt, expiresAt }: S
 
 function assertSeconds(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number of seconds, not ${value}`);
+}
+
+/** The signing keys of a Latch configuration, on its database: what the server and the admin CLI share. */
+export function signingKeysOf(
+  config: { secrets: { keyEncryptionKey: Buffer }; oidc: { ttl: { accessToken: number; idToken: number } } },
+  prisma: PrismaClient,
+  { logger, now = () => new Date() }: { logger: Logger; now?: () => Date },
+): SigningKeys {
+  return createSigningKeys({
+    repository: createPrismaSigningKeyRepository(prisma),
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    tokenTtl: config.oidc.ttl,
+    publishFor: DEFAULT_PUBLISH_FOR_SECONDS,
+    now,
+    logger,
+  });
 }
