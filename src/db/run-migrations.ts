@@ -35,7 +35,8 @@ const STRAY_OUTPUT_LINES = 20;
 
 /** Resolves with the names of the migrations applied (empty when the database was up to date). */
 export async function runMigrationsInChildProcess(databaseUrl: string, logger: Logger): Promise<string[]> {
-  const child = spawn(process.execPath, [...workerExecArgv(), '--disable-warning=ExperimentalWarning', workerFile], {
+  // The schema engine imports its .wasm as an ES module: unflagged from Node 24, flagged before.
+  const child = spawn(process.execPath, [...workerExecArgv(), '--experimental-wasm-modules', '--disable-warning=ExperimentalWarning', workerFile], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   // A worker that dies before reading its request breaks this pipe; its exit status tells why.

@@ -14,7 +14,7 @@ function runMigrationCli(args: string[]): Promise<{ code: number; stdout: string
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', tsxLoader, '--disable-warning=ExperimentalWarning', cliPath, ...args],
+      ['--import', tsxLoader, '--experimental-wasm-modules', '--disable-warning=ExperimentalWarning', cliPath, ...args],
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     );
   });
