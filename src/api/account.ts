@@ -1,4 +1,3 @@
-import type Router from '@koa/router';
 import { z } from 'zod';
 import type { AccountService } from '../account/account-service.js';
 import { UserNotFoundError } from '../account/errors.js';
@@ -6,9 +5,9 @@ import type { ProfileChanges } from '../account/profile-changes.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
-import { callerOf, type BearerAuth } from './bearer-auth.js';
-import { jsonBody, parseBody } from './guard.js';
-import { CLAIM_OF_PROFILE_FIELD, presentUser } from './user-representation.js';
+import { callerOf } from './bearer-auth.js';
+import type { ApiRoutes } from './operation.js';
+import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from './user-representation.js';
 import { requiredString } from './users.js';
 
 /** The claims a user edits, as the account service names them; phone_number_verified is not one. */
@@ -34,13 +33,13 @@ type EditableClaim = (typeof CLAIM_OF_PROFILE_FIELD)[EditableField];
 const claimValue = z.string({ error: 'must be a string, or null to clear it' }).nullable().optional();
 
 /** Shape only, in claim names: the account service owns the rules (lengths, URLs, dates). */
-const profilePatchSchema = z.strictObject(
-  Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>,
-);
+const profilePatchSchema = z
+  .strictObject(Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>)
+  .meta({ id: 'ProfilePatch', description: 'Claims to change: an absent claim is kept, null clears it.' });
 
 const password = (what: string) => requiredString(what).max(4096, `${what} must be at most 4096 characters`);
-const passwordChangeSchema = z.strictObject({ current_password: password('current_password'), new_password: password('new_password') });
-const deletionSchema = z.strictObject({ current_password: password('current_password') });
+const passwordChangeSchema = z.strictObject({ current_password: password('current_password'), new_password: password('new_password') }).meta({ id: 'PasswordChange' });
+const deletionSchema = z.strictObject({ current_password: password('current_password') }).meta({ id: 'AccountDeletion' });
 
 /** The account service's field names, as this API's clients name them. */
 const API_NAME_OF_FIELD: Record<string, string> = {
@@ -51,7 +50,6 @@ const API_NAME_OF_FIELD: Record<string, string> = {
 
 export interface AccountRoutesDependencies {
   accounts: AccountService;
-  bearer: BearerAuth;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
   logger: Logger;
 }
@@ -61,51 +59,103 @@ export interface AccountRoutesDependencies {
  * password, not the token's scope, is what allows changing the password or deleting the account:
  * a stolen token alone must not be enough for either.
  */
-export function mountAccountRoutes(router: Router, { accounts, bearer, tokens, logger }: AccountRoutesDependencies): void {
-  router.get('/users/me', bearer.require('openid'), (ctx) => {
-    ctx.body = presentUser(callerOf(ctx).user);
-  });
+export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger }: AccountRoutesDependencies): void {
+  const theUser = { description: 'The signed-in user.', body: userRepresentationSchema };
+  // Every route below reads the account, and the token's record, from the database.
+  const storageProblems = ['internal', 'unavailable'] as const;
 
-  router.patch('/users/me', bearer.require('profile'), jsonBody(), async (ctx) => {
-    const { user } = callerOf(ctx);
-    const patch = parseBody(ctx, profilePatchSchema);
-    const changes: ProfileChanges = Object.fromEntries(
-      EDITABLE_PROFILE_FIELDS.filter((field) => patch[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, patch[CLAIM_OF_PROFILE_FIELD[field]]]),
-    );
-    ctx.body = presentUser(await inApiNames(accounts.updateProfile(user.id, changes)));
-  });
+  routes.add(
+    { id: 'getCurrentUser', method: 'get', path: '/users/me', summary: 'Read the signed-in user', scope: 'openid', replies: { 200: theUser }, problems: storageProblems },
+    (ctx) => ({ status: 200, body: presentUser(callerOf(ctx).user) }),
+  );
 
-  router.put('/users/me/password', bearer.require('openid'), jsonBody(), async (ctx) => {
-    const { user, grantId, sessionUid } = callerOf(ctx);
-    const input = parseBody(ctx, passwordChangeSchema);
-    await inApiNames(accounts.changePassword(user.id, input.current_password, input.new_password));
-    // Whoever knew the old password is signed out everywhere; the caller keeps its session and grant.
-    const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
-    logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
-    ctx.status = 204;
-  });
+  routes.add(
+    {
+      id: 'updateCurrentUser',
+      method: 'patch',
+      path: '/users/me',
+      summary: "Change the signed-in user's profile claims",
+      scope: 'profile',
+      body: profilePatchSchema,
+      replies: { 200: theUser },
+      problems: ['invalid_input', ...storageProblems],
+    },
+    async (ctx, patch) => {
+      const { user } = callerOf(ctx);
+      const changes: ProfileChanges = Object.fromEntries(
+        EDITABLE_PROFILE_FIELDS.filter((field) => patch[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, patch[CLAIM_OF_PROFILE_FIELD[field]]]),
+      );
+      return { status: 200, body: presentUser(await inApiNames(accounts.updateProfile(user.id, changes))) };
+    },
+  );
 
-  router.delete('/users/me', bearer.require('openid'), jsonBody(), async (ctx) => {
-    const { user } = callerOf(ctx);
-    const input = parseBody(ctx, deletionSchema);
-    // The same check, in result and in time, as signing in with the account's own email address.
-    const confirmed = await accounts.authenticate(user.email, input.current_password);
-    if (confirmed?.id !== user.id) {
-      throw new ValidationError([{ field: 'current_password', message: 'The current password is not correct.' }]);
-    }
-    // Tokens first: should the deletion then fail, nothing issued for the account still works.
-    const revoked = await tokens.revokeByAccountId(user.id);
-    await accounts.delete(user.id);
-    logger.info({ event: 'account.deleted_by_user', userId: user.id, revoked }, 'account deleted by its user');
-    ctx.status = 204;
-  });
+  routes.add(
+    {
+      id: 'changePassword',
+      method: 'put',
+      path: '/users/me/password',
+      summary: "Change the signed-in user's password",
+      description: "Needs the current password. Ends the user's other sessions and the tokens issued in them; the caller's stay.",
+      scope: 'openid',
+      body: passwordChangeSchema,
+      replies: { 204: { description: 'Changed.' } },
+      problems: ['invalid_input', ...storageProblems],
+    },
+    async (ctx, input) => {
+      const { user, grantId, sessionUid } = callerOf(ctx);
+      await inApiNames(accounts.changePassword(user.id, input.current_password, input.new_password));
+      // Whoever knew the old password is signed out everywhere; the caller keeps its session and grant.
+      const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
+      logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
+      return { status: 204 };
+    },
+  );
+
+  routes.add(
+    {
+      id: 'deleteCurrentUser',
+      method: 'delete',
+      path: '/users/me',
+      summary: "Delete the signed-in user's account",
+      description: 'Needs the current password. Every session, grant and token of the account ends with it.',
+      scope: 'openid',
+      body: deletionSchema,
+      replies: { 204: { description: 'Deleted.' } },
+      problems: ['invalid_input', ...storageProblems],
+    },
+    async (ctx, input) => {
+      const { user } = callerOf(ctx);
+      // The same check, in result and in time, as signing in with the account's own email address.
+      const confirmed = await accounts.authenticate(user.email, input.current_password);
+      if (confirmed?.id !== user.id) {
+        throw new ValidationError([{ field: 'current_password', message: 'The current password is not correct.' }]);
+      }
+      // Tokens first: should the deletion then fail, nothing issued for the account still works.
+      const revoked = await tokens.revokeByAccountId(user.id);
+      await accounts.delete(user.id);
+      logger.info({ event: 'account.deleted_by_user', userId: user.id, revoked }, 'account deleted by its user');
+      return { status: 204 };
+    },
+  );
 
   // Where registration's Location points. Only the caller's own account: any other id is as unknown as a missing one.
-  router.get('/users/:id', bearer.require('openid'), (ctx) => {
-    const { user } = callerOf(ctx);
-    if (ctx.params.id !== user.id) throw new UserNotFoundError();
-    ctx.body = presentUser(user);
-  });
+  routes.add(
+    {
+      id: 'getUser',
+      method: 'get',
+      path: '/users/:id',
+      summary: 'Read a user by id',
+      description: "Only the signed-in user's own id is found; any other is answered as unknown.",
+      scope: 'openid',
+      replies: { 200: theUser },
+      problems: ['not_found', ...storageProblems],
+    },
+    (ctx) => {
+      const { user } = callerOf(ctx);
+      if (ctx.params.id !== user.id) throw new UserNotFoundError();
+      return { status: 200, body: presentUser(user) };
+    },
+  );
 }
 
 /** Renames the fields of the account service's validation issues to the names the client sent. */

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
+import { mountOpenApi } from './openapi.js';
+import { apiRoutes } from './operation.js';
 import { mountUserRoutes } from './users.js';
 
 export interface ApiDependencies {
@@ -19,10 +21,13 @@ export interface ApiDependencies {
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
 export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
-  mountUserRoutes(router, { accounts });
-  mountAccountRoutes(router, { accounts, bearer, tokens, logger });
+  const routes = apiRoutes(router, bearer);
+  mountUserRoutes(routes, { accounts });
+  mountAccountRoutes(routes, { accounts, tokens, logger });
+  // Last: it documents every operation mounted before it.
+  mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {
-    // Responses carry personal data: no shared cache may keep them.
+    // Responses carry personal data: no shared cache may keep them. (The OpenAPI document, which carries none, says otherwise.)
     ctx.set('Cache-Control', 'no-store');
     return next();
   };

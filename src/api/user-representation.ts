@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Profile, User } from '../account/user.js';
 
 /**
@@ -22,22 +23,34 @@ export const CLAIM_OF_PROFILE_FIELD = {
 } as const satisfies Record<Exclude<keyof Profile, 'updatedAt'>, string>;
 
 type ProfileField = keyof typeof CLAIM_OF_PROFILE_FIELD;
-type ProfileClaims = { [Field in ProfileField as (typeof CLAIM_OF_PROFILE_FIELD)[Field]]: Profile[Field] };
+type ClaimSchemas = { [Field in ProfileField as (typeof CLAIM_OF_PROFILE_FIELD)[Field]]: Profile[Field] extends boolean ? z.ZodBoolean : z.ZodNullable<z.ZodString> };
 
-export interface UserRepresentation {
-  id: string;
-  email: string;
-  email_verified: boolean;
-  status: User['status'];
-  created_at: string;
-  updated_at: string;
-  profile: ProfileClaims & { updated_at: string };
-}
+// Built from the one mapping, so a claim added there is documented (and type-checked) here too.
+const claimSchemas = Object.fromEntries(
+  (Object.keys(CLAIM_OF_PROFILE_FIELD) as ProfileField[]).map((field) => [CLAIM_OF_PROFILE_FIELD[field], field === 'phoneNumberVerified' ? z.boolean() : z.string().nullable()]),
+) as ClaimSchemas;
+
+const timestamp = z.iso.datetime();
+
+/** What the API answers for a user: the response schema of the OpenAPI document, and the type presentUser returns. */
+export const userRepresentationSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.string(),
+    email_verified: z.boolean(),
+    status: z.enum(['active', 'disabled', 'locked']),
+    created_at: timestamp,
+    updated_at: timestamp,
+    profile: z.object({ ...claimSchemas, updated_at: timestamp }).describe('OpenID Connect standard claims; null when not set.'),
+  })
+  .meta({ id: 'User' });
+
+export type UserRepresentation = z.output<typeof userRepresentationSchema>;
 
 export function presentUser(user: User): UserRepresentation {
   const claims = Object.fromEntries(
     (Object.keys(CLAIM_OF_PROFILE_FIELD) as ProfileField[]).map((field) => [CLAIM_OF_PROFILE_FIELD[field], user.profile[field]]),
-  ) as ProfileClaims;
+  ) as Omit<UserRepresentation['profile'], 'updated_at'>;
   return {
     id: user.id,
     email: user.email,

@@ -1,8 +1,7 @@
-import type Router from '@koa/router';
 import { z } from 'zod';
 import type { AccountService } from '../account/account-service.js';
-import { jsonBody, parseBody } from './guard.js';
-import { presentUser } from './user-representation.js';
+import type { ApiRoutes } from './operation.js';
+import { presentUser, userRepresentationSchema } from './user-representation.js';
 
 export const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? `${what} is required` : `${what} must be a string`) });
@@ -15,14 +14,24 @@ export const registrationSchema = z.strictObject({
   email: requiredString('email').max(320, 'email must be at most 320 characters'),
   password: requiredString('password').max(4096, 'password must be at most 4096 characters'),
   name: requiredString('name').max(255, 'name must be at most 255 characters').optional(),
-});
+}).meta({ id: 'Registration' });
 
-export function mountUserRoutes(router: Router, { accounts }: { accounts: AccountService }): void {
-  router.post('/users', jsonBody(), async (ctx) => {
-    const input = parseBody(ctx, registrationSchema);
-    const user = await accounts.register(input);
-    ctx.status = 201;
-    ctx.set('Location', `${ctx.path}/${user.id}`);
-    ctx.body = presentUser(user);
-  });
+export function mountUserRoutes(routes: ApiRoutes, { accounts }: { accounts: AccountService }): void {
+  routes.add(
+    {
+      id: 'registerUser',
+      method: 'post',
+      path: '/users',
+      summary: 'Register a user',
+      description: 'Creates an account with a password; the password policy (NIST SP 800-63B) is checked here.',
+      body: registrationSchema,
+      replies: { 201: { description: 'The new user.', body: userRepresentationSchema, headers: { Location: 'The path of the new user.' } } },
+      problems: ['invalid_input', 'conflict', 'internal', 'unavailable'],
+    },
+    async (ctx, input) => {
+      const user = await accounts.register(input);
+      ctx.set('Location', `${ctx.path}/${user.id}`);
+      return { status: 201, body: presentUser(user) };
+    },
+  );
 }

@@ -1,23 +1,40 @@
 import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { AppError, InsufficientScopeError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
 import type { Logger } from '../logger.js';
 
-/** RFC 9457 problem details, with the `errors` extension the RFC shows for per-field problems. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  request_id?: string;
-  errors?: { pointer: string; detail: string }[];
-}
+/**
+ * RFC 9457 problem details, with the `errors` extension the RFC shows for per-field problems.
+ * The schema documents every error response in the OpenAPI document (src/api/openapi.ts).
+ */
+export const problemSchema = z.object({
+  type: z.string().describe('A URN naming the kind of problem: match on it, not on the title.'),
+  title: z.string().describe('A short summary of the kind of problem.'),
+  status: z.int().describe('The HTTP status code of the response.'),
+  detail: z.string().describe('What went wrong with this request, for a developer to read.'),
+  instance: z.string().describe('The path of the request.'),
+  request_id: z.string().optional().describe('The X-Request-Id of the request, to quote when reporting a problem.'),
+  errors: z
+    .array(
+      z.object({
+        pointer: z.string().regex(/^#(\/.*)?$/).describe('A JSON Pointer (RFC 6901), in URI fragment form, to the member of the request body at fault; "#" for the body as a whole.'),
+        detail: z.string(),
+      }),
+    )
+    .optional()
+    .describe('One entry per invalid field.'),
+});
+
+export type Problem = z.output<typeof problemSchema>;
+
+/** Every kind of problem the API answers with: the errors of src/errors.ts, and the unexpected. */
+export type ProblemKind = ErrorKind | 'internal';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Problem types are stable URNs so clients can match on them whatever the deployment's host. */
-const PROBLEM_TYPES: Record<ErrorKind | 'internal', { type: string; title: string; status: number }> = {
+export const PROBLEM_TYPES: Record<ProblemKind, { type: string; title: string; status: number }> = {
   invalid_input: { type: 'urn:latch:problem:invalid-request', title: 'The request is not valid', status: 400 },
   unsupported_media_type: { type: 'urn:latch:problem:unsupported-media-type', title: 'Unsupported media type', status: 415 },
   unauthorized: { type: 'urn:latch:problem:unauthorized', title: 'Authentication is required', status: 401 },

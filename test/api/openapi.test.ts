@@ -1,0 +1,354 @@
+import { validate as validateAgainst } from '@hyperjump/json-schema/openapi-3-1';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import * as oidc from 'openid-client';
+import supertest, { type Response } from 'supertest';
+import { createLatch } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { registerClient } from '../support/clients.js';
+import { createTestDatabase } from '../support/database.js';
+import { findFreePort } from '../support/free-port.js';
+import { startLatch, type RunningLatch } from '../support/latch.js';
+import { PASSWORD, createUser, relyingParty, signIn } from '../support/sign-in.js';
+import { query } from '../support/sql.js';
+
+/**
+ * The OpenAPI document, checked twice: as an OpenAPI 3.1 document, and against the real API. Every
+ * documented status of every operation is produced by a real request, every body is validated
+ * against its documented schema, and a status the document does not list fails the test.
+ */
+
+interface Reference {
+  $ref: string;
+}
+interface ResponseObject {
+  description: string;
+  headers?: Record<string, { required?: boolean }>;
+  content?: Record<string, { schema: unknown }>;
+}
+interface OperationObject {
+  operationId: string;
+  security?: Record<string, string[]>[];
+  responses: Record<string, ResponseObject | Reference>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, Record<string, OperationObject>>;
+}
+
+const DOCUMENT_PATH = '/api/v1/openapi.json';
+/** What the document is known as to the validator; its own $refs ("#/components/...") resolve within it. */
+const DOCUMENT_ID = 'https://latch.test/openapi.json';
+
+let running: RunningLatch;
+let app: oidc.Configuration;
+let document: OpenApiDocument;
+
+beforeAll(async () => {
+  running = await startLatch();
+  // First-party: no consent page on the way to a token.
+  app = await relyingParty(running, await registerClient(running.latch, { redirect_uris: ['https://app.example.com/callback'], first_party: true }));
+  document = (await running.http().get(DOCUMENT_PATH).expect(200)).body as OpenApiDocument;
+});
+
+afterAll(async () => {
+  await running?.stop();
+});
+
+/** A JSON Pointer (RFC 6901) in URI fragment form. */
+const pointer = (...segments: string[]) => `#${segments.map((segment) => `/${encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1'))}`).join('')}`;
+
+function resolve(ref: string): unknown {
+  if (!ref.startsWith('#')) return undefined;
+  const segments = ref.slice(1).split('/').slice(1).map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
+  return segments.reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), document);
+}
+
+function referencesIn(node: unknown, at: string): { at: string; ref: string }[] {
+  if (node === null || typeof node !== 'object') return [];
+  return Object.entries(node).flatMap(([key, value]) => (key === '$ref' && typeof value === 'string' ? [{ at, ref: value }] : referencesIn(value, `${at}/${key}`)));
+}
+
+function operations(): { path: string; method: string; operation: OperationObject }[] {
+  return Object.entries(document.paths).flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => ({ path, method, operation })));
+}
+
+function operationNamed(id: string) {
+  const found = operations().find(({ operation }) => operation.operationId === id);
+  if (!found) throw new Error(`the document has no operation ${id}`);
+  return found;
+}
+
+describe('the OpenAPI document', () => {
+  it('is served to anyone, cacheable, and revalidated with its ETag', async () => {
+    const response = await running.http().get(DOCUMENT_PATH).expect(200);
+
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    expect(response.headers['cache-control']).toMatch(/^public, max-age=\d+$/);
+    const etag = response.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const revalidated = await running.http().get(DOCUMENT_PATH).set('If-None-Match', etag).expect(304);
+    expect(revalidated.text).toBe('');
+  });
+
+  it('is a valid OpenAPI 3.1 document, its schemas valid in the OpenAPI 3.1 dialect', async () => {
+    const { body } = await running.http().get(DOCUMENT_PATH).expect(200);
+
+    // The specification's own schema-base, which also checks every Schema Object against the dialect.
+    const output = await validateAgainst('https://spec.openapis.org/oas/3.1/schema-base', body, 'BASIC');
+
+    expect(output.valid ? [] : output.errors).toEqual([]);
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+  });
+
+  it('resolves every $ref it holds', () => {
+    const references = referencesIn(document, '#');
+
+    expect(references.length).toBeGreaterThan(10);
+    expect(references.filter(({ ref }) => resolve(ref) === undefined)).toEqual([]);
+  });
+
+  it('describes every route of the API, each operation once, with bearer security exactly where a token is needed', () => {
+    const security = Object.fromEntries(operations().map(({ method, path, operation }) => [`${method.toUpperCase()} ${path}`, operation.security ?? null]));
+
+    expect(security).toEqual({
+      'POST /users': null,
+      'GET /users/me': [{ bearer: ['openid'] }],
+      'PATCH /users/me': [{ bearer: ['profile'] }],
+      'DELETE /users/me': [{ bearer: ['openid'] }],
+      'PUT /users/me/password': [{ bearer: ['openid'] }],
+      'GET /users/{id}': [{ bearer: ['openid'] }],
+      'GET /openapi.json': null,
+    });
+    expect(new Set(operations().map(({ operation }) => operation.operationId)).size).toBe(operations().length);
+  });
+});
+
+/** A real request, and the status it was sent to produce (none for probes, which may produce any documented one). */
+interface Exchange {
+  operationId: string;
+  intended?: number;
+  response: Response;
+}
+
+interface SendOptions {
+  token?: string;
+  json?: unknown;
+  form?: Record<string, string>;
+  id?: string;
+  headers?: Record<string, string>;
+}
+
+/** Sends a request to an operation at the method and path the document gives it. */
+function send(target: { http(): supertest.Agent }, operationId: string, { token, json, form, id, headers = {} }: SendOptions = {}): Promise<Response> {
+  const { path, method } = operationNamed(operationId);
+  const url = `${document.servers[0]?.url}${path.replace('{id}', id ?? randomUUID())}`;
+  let request = target.http()[method as 'get' | 'post' | 'put' | 'patch' | 'delete'](url);
+  if (token !== undefined) request = request.set('Authorization', `Bearer ${token}`);
+  for (const [name, value] of Object.entries(headers)) request = request.set(name, value);
+  if (form !== undefined) return request.type('form').send(form);
+  return json === undefined ? request : request.send(json as object);
+}
+
+async function signedIn(scope = 'openid email profile') {
+  const user = await createUser(running);
+  const { tokens } = await signIn(app, user, { scope });
+  return { user, token: tokens.access_token };
+}
+
+async function clientCredentialsToken(baseUrl: string, latch: RunningLatch['latch']): Promise<string> {
+  const client = await registerClient(latch, { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
+  const configuration = await oidc.discovery(new URL(baseUrl), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
+  return (await oidc.clientCredentialsGrant(configuration)).access_token;
+}
+
+const registration = () => ({ email: `user-${randomUUID()}@example.com`, password: PASSWORD, name: 'Ada Lovelace' });
+
+/** Requests sent to produce one status each, on the test's Latch. */
+async function intendedExchanges(): Promise<Exchange[]> {
+  const exchanges: Exchange[] = [];
+  const produce = async (operationId: string, intended: number, options: SendOptions = {}) => {
+    exchanges.push({ operationId, intended, response: await send(running, operationId, options) });
+  };
+  const reader = await signedIn();
+  const machine = await clientCredentialsToken(running.baseUrl, running.latch);
+  const withoutProfileScope = await signedIn('openid email');
+
+  const taken = registration();
+  await produce('registerUser', 201, { json: taken });
+  await produce('registerUser', 400, { json: {} });
+  await produce('registerUser', 409, { json: taken });
+  await produce('registerUser', 415, { form: registration() });
+
+  await produce('getCurrentUser', 200, { token: reader.token });
+
+  await produce('updateCurrentUser', 200, { token: reader.token, json: { given_name: 'Ada' } });
+  await produce('updateCurrentUser', 400, { token: reader.token, json: { website: 'ftp://ada.example.com' } });
+  await produce('updateCurrentUser', 403, { token: withoutProfileScope.token, json: { given_name: 'Ada' } });
+
+  await produce('changePassword', 400, { token: reader.token, json: { current_password: 'not the password', new_password: 'a new and long passphrase' } });
+  const changing = await signedIn();
+  await produce('changePassword', 204, { token: changing.token, json: { current_password: changing.user.password, new_password: 'a new and long passphrase' } });
+
+  await produce('deleteCurrentUser', 400, { token: reader.token, json: { current_password: 'not the password' } });
+  const leaving = await signedIn();
+  await produce('deleteCurrentUser', 204, { token: leaving.token, json: { current_password: leaving.user.password } });
+
+  await produce('getUser', 200, { token: reader.token, id: reader.user.id });
+  await produce('getUser', 404, { token: reader.token, id: randomUUID() });
+
+  const { headers } = await send(running, 'getOpenApiDocument');
+  await produce('getOpenApiDocument', 200);
+  await produce('getOpenApiDocument', 304, { headers: { 'If-None-Match': headers.etag as string } });
+
+  // Every bearer-protected operation: without a token, and with one that acts for no user.
+  for (const { operation } of operations().filter(({ operation }) => operation.security !== undefined)) {
+    await produce(operation.operationId, 401, { json: {} });
+    await produce(operation.operationId, 403, { token: machine, json: {} });
+  }
+  // Every operation that takes a body: a form instead.
+  for (const { operation } of operations().filter(({ operation }) => 'requestBody' in operation)) {
+    await produce(operation.operationId, 415, { token: reader.token, form: { given_name: 'Ada' }, id: reader.user.id });
+  }
+  return exchanges;
+}
+
+/** The same few requests to every operation, whatever it documents: each answer must be documented. */
+async function probes(): Promise<Exchange[]> {
+  const { user, token } = await signedIn();
+  const machine = await clientCredentialsToken(running.baseUrl, running.latch);
+  const requests: SendOptions[] = [{ json: {} }, { token: machine, json: {} }, { token, form: { name: 'x' }, id: user.id }, { token: 'not-a-token', json: [] }];
+  const exchanges: Exchange[] = [];
+  for (const { operation } of operations()) {
+    for (const options of requests) exchanges.push({ operationId: operation.operationId, response: await send(running, operation.operationId, options) });
+  }
+  return exchanges;
+}
+
+/** A TCP relay to PostgreSQL that the test can cut, as a network failure would. */
+async function startRelay(targetPort: number): Promise<{ port: number; cut(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const relay = createTcpServer((inbound) => {
+    const outbound = connect(targetPort, '127.0.0.1');
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => socket.destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  return {
+    port: (relay.address() as AddressInfo).port,
+    cut: async () => {
+      const closed = new Promise((resolve) => relay.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/**
+ * 500 and 503 from a Latch of their own, whose database connections pass through a relay: first
+ * its tables are dropped under it (a fault no handler anticipates), then the relay is cut (the
+ * database is unreachable). Each documenting operation is sent a request it would otherwise accept.
+ */
+async function failureExchanges(): Promise<Exchange[]> {
+  const database = await createTestDatabase();
+  const relay = await startRelay(Number(new URL(database.url).port));
+  const relayedUrl = new URL(database.url);
+  relayedUrl.hostname = '127.0.0.1';
+  relayedUrl.port = String(relay.port);
+  const port = await findFreePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: relayedUrl.href,
+    LATCH_COOKIE_KEYS: 'failing-cookie-key-0123456789-0123456789',
+    LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
+    ARGON2_MEMORY_KIB: '8192',
+    ARGON2_ITERATIONS: '1',
+  });
+  const latch = await createLatch(config, { databaseUrl: relayedUrl.href, logger: createLogger('silent') });
+  const server: Server = createServer(latch.app.callback()).listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const target = { http: () => supertest.agent(config.issuer) };
+  try {
+    // Verified offline first, then looked up in the store: where the failures strike.
+    const token = await clientCredentialsToken(config.issuer, latch);
+    const failing = async (status: number) => {
+      const documenting = operations().filter(({ operation }) => String(status) in operation.responses);
+      const exchanges: Exchange[] = [];
+      for (const { operation } of documenting) {
+        const json = operation.operationId === 'registerUser' ? registration() : {};
+        exchanges.push({ operationId: operation.operationId, intended: status, response: await send(target, operation.operationId, { token, json }) });
+      }
+      return exchanges;
+    };
+    await query(database.url, 'DROP TABLE profiles, oidc_payloads CASCADE');
+    const internal = await failing(500);
+    await relay.cut();
+    return [...internal, ...(await failing(503))];
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await latch.close();
+    await relay.cut();
+    await database.drop();
+  }
+}
+
+describe('the OpenAPI document against the real API', () => {
+  let ajv: Ajv2020;
+
+  beforeAll(() => {
+    ajv = new Ajv2020({ strict: true, allErrors: true });
+    addFormats.default(ajv);
+    // The document's OpenAPI members are not JSON Schema keywords; only the schemas within it are compiled.
+    ajv.addVocabulary(['openapi', 'info', 'servers', 'paths', 'components']);
+    ajv.addSchema(document as object, DOCUMENT_ID);
+  });
+
+  /** What is wrong with one real exchange, measured against the document. */
+  function mismatches({ operationId, intended, response }: Exchange): string[] {
+    const { path, method, operation } = operationNamed(operationId);
+    const said = `${operationId} answered ${response.status} ${response.text.slice(0, 200)}`;
+    const problems: string[] = [];
+    if (intended !== undefined && response.status !== intended) problems.push(`${said}, not the ${intended} it was sent to produce`);
+    const documented = operation.responses[String(response.status)];
+    if (!documented) return [...problems, `${said}: a status the document does not list`];
+
+    const at = '$ref' in documented ? documented.$ref : pointer('paths', path, method, 'responses', String(response.status));
+    const described = resolve(at) as ResponseObject;
+    const mediaTypes = Object.keys(described.content ?? {});
+    const mediaType = String(response.headers['content-type'] ?? '').split(';')[0] as string;
+    if (mediaTypes.length === 0) {
+      if (response.text) problems.push(`${said}: a body where the document describes none`);
+    } else if (!mediaTypes.includes(mediaType)) {
+      problems.push(`${said}: as ${mediaType}, not ${mediaTypes.join(' or ')}`);
+    } else {
+      const validate = ajv.compile({ $ref: `${DOCUMENT_ID}${at}${pointer('content', mediaType, 'schema').slice(1)}` });
+      if (!validate(response.body)) problems.push(`${said}: the body does not match its schema: ${ajv.errorsText(validate.errors)}`);
+    }
+    for (const [name, header] of Object.entries(described.headers ?? {})) {
+      if (header.required && response.headers[name.toLowerCase()] === undefined) problems.push(`${said}: without its ${name} header`);
+    }
+    return problems;
+  }
+
+  it('produces every documented status of every operation, each body matching its schema, and no other status', async () => {
+    const exchanges = [...(await intendedExchanges()), ...(await probes()), ...(await failureExchanges())];
+
+    const produced = new Set(exchanges.map(({ operationId, response }) => `${operationId} ${response.status}`));
+    const documented = operations().flatMap(({ operation }) => Object.keys(operation.responses).map((status) => `${operation.operationId} ${status}`));
+    expect({ mismatches: exchanges.flatMap(mismatches), neverProduced: documented.filter((status) => !produced.has(status)) }).toEqual({ mismatches: [], neverProduced: [] });
+  });
+});
