@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ LATCH_KEY_ENCRYPTION_KEY_FILE: join(dataDir, 'missing') })).toEqual([
       `LATCH_KEY_ENCRYPTION_KEY_FILE: cannot read ${join(dataDir, 'missing')} (ENOENT)`,
     ]);
+  });
+
+  it('accepts secrets made the way README tells operators to (openssl rand -base64 32 into a file)', async () => {
+    const cookieKeys = join(dataDir, 'cookie_keys');
+    const keyEncryptionKey = join(dataDir, 'key_encryption_key');
+    execFileSync('sh', ['-c', `openssl rand -base64 32 > ${cookieKeys} && openssl rand -base64 32 > ${keyEncryptionKey}`]);
+
+    const config = loadConfig({ ...PRODUCTION, LATCH_COOKIE_KEYS: '', LATCH_KEY_ENCRYPTION_KEY: '', LATCH_COOKIE_KEYS_FILE: cookieKeys, LATCH_KEY_ENCRYPTION_KEY_FILE: keyEncryptionKey });
+
+    expect(config.secrets.keyEncryptionKey).toHaveLength(32);
+    expect(config.secrets.cookieKeys[0]).toHaveLength(44);
   });
 
   it('derives the issuer from PORT and trims a trailing slash from an explicit one', () => {

@@ -130,6 +130,23 @@ describe('authorization code flow with PKCE', () => {
     });
   });
 
+  it('takes the authorization request by PAR (RFC 9126), passing only its request_uri through the browser', async () => {
+    const { configuration } = await confidentialClient();
+
+    const { tokens } = await signIn(configuration, user, { pushed: true });
+
+    expect(tokens.claims()).toMatchObject({ sub: user.id });
+  });
+
+  it('binds the ID token to the nonce, so a client detects a response meant for another request', async () => {
+    const { configuration } = await confidentialClient();
+    const redirect = await authorizationResponse(configuration, { nonce: 'the-nonce-we-sent' });
+
+    await expect(
+      oidc.authorizationCodeGrant(configuration, redirect.url, { pkceCodeVerifier: redirect.verifier, expectedState: redirect.state, expectedNonce: 'another-nonce' }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringContaining('"nonce"') } });
+  });
+
   it('lets a public client in only with PKCE, and gives it a rotating refresh token', async () => {
     const { configuration } = await confidentialClient({ token_endpoint_auth_method: 'none' });
     const { tokens } = await signIn(configuration, user, { params: { prompt: 'consent' } });
@@ -238,7 +255,7 @@ describe('RP-initiated logout', () => {
 });
 
 /** Runs the flow up to the redirect back, for tests that exchange the code themselves. */
-async function authorizationResponse(configuration: oidc.Configuration) {
+async function authorizationResponse(configuration: oidc.Configuration, extra: Record<string, string> = {}) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const browser = new Browser();
@@ -251,6 +268,7 @@ async function authorizationResponse(configuration: oidc.Configuration) {
       state,
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
+      ...extra,
     }),
     { stopAt: atRedirect },
   );

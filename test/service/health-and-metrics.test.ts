@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import supertest from 'supertest';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
 import { registerClient } from '../support/clients.js';
+import { createUser, relyingParty, signIn } from '../support/sign-in.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { query } from '../support/sql.js';
@@ -67,6 +68,32 @@ describe('metrics', () => {
     expect(text).toMatch(/latch_db_pool_connections\{state="total"\} [1-9]/);
     expect(text).toMatch(/latch_nodejs_eventloop_lag_seconds [0-9.e-]+/);
     expect(text).toContain('# TYPE latch_sign_ins_total counter');
+  });
+});
+
+describe('after a sign-in flow', () => {
+  it('counts the sign-in, logs one line per request with its route, client and a user pseudonym, and audits', async () => {
+    const user = await createUser(running);
+    const client = await registerClient(running.latch, { redirect_uris: ['http://127.0.0.1:9/callback'] });
+    const configuration = await relyingParty(running, client);
+    const { tokens } = await signIn(configuration, user, { params: { prompt: 'consent' } });
+    await running.http().post('/token/revocation').auth(client.client_id, client.client_secret as string).type('form').send({ token: tokens.refresh_token });
+
+    const { text } = await supertest(metricsUrl).get('/metrics').expect(200);
+    expect(text).toContain('latch_sign_ins_total{outcome="succeeded"} 1');
+    expect(text).toContain('latch_tokens_issued_total{grant_type="authorization_code"} 1');
+
+    const lines = running
+      .logs()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const tokenRequest = lines.find((line) => line.msg === 'request' && line.route === '/token' && line.clientId === client.client_id);
+    expect(tokenRequest).toMatchObject({ method: 'POST', status: 200, requestId: expect.any(String), durationMs: expect.any(Number), user: expect.stringMatching(/^[\w-]{16}$/) });
+    // Request lines carry a pseudonym, never the id itself.
+    for (const line of lines.filter((entry) => entry.msg === 'request')) expect(line.user).not.toBe(user.id);
+    const events = lines.map((line) => line.event).filter(Boolean);
+    expect(events).toEqual(expect.arrayContaining(['interaction.signed_in', 'interaction.consent_given', 'grant.revoked']));
   });
 });
 

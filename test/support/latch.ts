@@ -34,7 +34,10 @@ const TEST_ENVIRONMENT = {
  * Starts the real Latch app (the same composition as src/main.ts) on its own fresh database,
  * listening on loopback only. `now` is Latch's clock, for tests that move time.
  */
-export async function startLatch(environment: Record<string, string> = {}, { now }: { now?: () => Date } = {}): Promise<RunningLatch> {
+export async function startLatch(
+  environment: Record<string, string> = {},
+  { now, keyWatchIntervalMs }: { now?: () => Date; keyWatchIntervalMs?: number } = {},
+): Promise<RunningLatch> {
   const database = await createTestDatabase();
   // The issuer must be the address clients reach, so the port is chosen before the config is read.
   const port = await findFreePort();
@@ -45,7 +48,7 @@ export async function startLatch(environment: Record<string, string> = {}, { now
   logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
   const logger = createLogger(config.logLevel, logStream);
 
-  const latch = await createLatch(config, { databaseUrl: database.url, logger, now });
+  const latch = await createLatch(config, { databaseUrl: database.url, logger, now, keyWatchIntervalMs });
   const server: Server = createServer(latch.app.callback());
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');

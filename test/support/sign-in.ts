@@ -46,13 +46,18 @@ export interface SignInResult {
 export async function signIn(
   configuration: oidc.Configuration,
   user: Pick<TestUser, 'email' | 'password'>,
-  { scope = 'openid email profile offline_access', browser = new Browser(), params = {} }: { scope?: string; browser?: Browser; params?: Record<string, string> } = {},
+  {
+    scope = 'openid email profile offline_access',
+    browser = new Browser(),
+    params = {},
+    pushed = false,
+  }: { scope?: string; browser?: Browser; params?: Record<string, string>; /** Send the request by PAR (RFC 9126) first. */ pushed?: boolean } = {},
 ): Promise<SignInResult> {
   const redirectUri = (configuration.clientMetadata().redirect_uris as string[])[0] as string;
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  const authorizationUrl = oidc.buildAuthorizationUrl(configuration, {
+  const parameters = {
     redirect_uri: redirectUri,
     scope,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
@@ -60,7 +65,10 @@ export async function signIn(
     state,
     nonce,
     ...params,
-  });
+  };
+  const authorizationUrl = pushed
+    ? await oidc.buildAuthorizationUrlWithPAR(configuration, parameters)
+    : oidc.buildAuthorizationUrl(configuration, parameters);
   const atRedirect = (url: URL) => url.href.startsWith(redirectUri);
 
   let page: Page = await browser.navigate(authorizationUrl, { stopAt: atRedirect });
