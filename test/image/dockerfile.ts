@@ -39,8 +39,21 @@ function parseEnv(text: string): Record<string, string> {
   return Object.fromEntries([...text.matchAll(/(\w+)=("[^"]*"|\S+)/g)].map((match) => [match[1], (match[2] ?? '').replace(/^"|"$/g, '')]));
 }
 
+/** The build context leaves out what .dockerignore names (this file uses plain paths only). */
+async function contextFilter(checkout: string): Promise<(source: string) => boolean> {
+  const ignored = (await readFile(join(checkout, '.dockerignore'), 'utf8'))
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  return (source) => {
+    const path = relative(checkout, source);
+    return !ignored.some((entry) => path === entry || path.startsWith(`${entry}/`));
+  };
+}
+
 export async function buildWithoutDocker(checkout: string, dockerfile = join(checkout, 'Dockerfile')): Promise<BuiltImage> {
   const workspace = await mkdtemp(join(tmpdir(), 'latch-image-'));
+  const inContext = await contextFilter(checkout);
   const stages: Stage[] = [];
   let cmd: string[] = [];
   let healthcheck: string[] = [];
@@ -75,7 +88,7 @@ export async function buildWithoutDocker(checkout: string, dockerfile = join(che
         for (const source of paths.slice(0, -1)) {
           const origin = from ? join(stages.find((stage) => stage.name === from)?.dir ?? '', relative('/app', source)) : join(checkout, source);
           const target = paths.length > 2 || destination.endsWith('/') ? join(destination, source.split('/').at(-1) as string) : destination;
-          await cp(origin, target, { recursive: true });
+          await cp(origin, target, { recursive: true, filter: from ? undefined : inContext });
         }
         break;
       }
