@@ -1,0 +1,57 @@
+import type { AuthOptions } from 'next-auth';
+import type { OAuthConfig } from 'next-auth/providers/oauth';
+
+/** The claims NextAuth reads from Latch's ID token (the `openid email profile` scopes). */
+interface LatchProfile {
+  sub: string;
+  name?: string;
+  email?: string;
+  picture?: string;
+}
+
+/** Latch, as `npm run latch -- clients create` describes it: an OpenID Connect provider found by discovery. */
+const latch: OAuthConfig<LatchProfile> = {
+  id: 'latch', // the callback is /api/auth/callback/latch: register that redirect URI
+  name: 'Latch',
+  type: 'oauth',
+  wellKnown: `${process.env.AUTH_LATCH_ISSUER}/.well-known/openid-configuration`,
+  clientId: process.env.AUTH_LATCH_ID,
+  clientSecret: process.env.AUTH_LATCH_SECRET,
+  // offline_access: a refresh token, to renew the short-lived access token without the user.
+  authorization: { params: { scope: 'openid email profile offline_access' } },
+  idToken: true, // the profile comes from the verified ID token
+  checks: ['pkce', 'state'],
+  profile: (profile) => ({ id: profile.sub, name: profile.name ?? null, email: profile.email ?? null, image: profile.picture ?? null }),
+};
+
+export const authOptions: AuthOptions = {
+  providers: [latch],
+  secret: process.env.AUTH_SECRET,
+  // The session is NextAuth's encrypted cookie, and Latch's tokens live in it, never in the browser's reach.
+  session: { strategy: 'jwt' },
+  callbacks: {
+    // Called with `account` once, at sign-in. Renewing the access token is proxy.ts's job: only
+    // there can the rotated tokens be written back to the cookie before any page reads them.
+    jwt({ token, account }) {
+      if (!account) return token;
+      return {
+        ...token,
+        accessToken: account.access_token,
+        refreshToken: account.refresh_token,
+        expiresAt: account.expires_at,
+        idToken: account.id_token,
+      };
+    },
+  },
+};
+
+declare module 'next-auth/jwt' {
+  interface JWT {
+    accessToken?: string;
+    refreshToken?: string;
+    /** When the access token expires, in seconds since the epoch. */
+    expiresAt?: number;
+    /** Kept for RP-initiated logout (id_token_hint). */
+    idToken?: string;
+  }
+}

