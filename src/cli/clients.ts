@@ -176,13 +176,15 @@ function printCreated({ client, clientSecret }: { client: ClientSummary; clientS
   if (!client.grantTypes.includes('authorization_code')) return;
 
   print();
-  print('For NextAuth (Auth.js), in .env.local:');
+  print('For NextAuth, in .env.local:');
   print();
   print(`  AUTH_LATCH_ISSUER=${issuer}`);
   print(`  AUTH_LATCH_ID=${client.clientId}`);
   if (clientSecret !== undefined) print(`  AUTH_LATCH_SECRET=${clientSecret}`);
+  print('  AUTH_SECRET=<openssl rand -base64 32>   (encrypts the session cookie)');
+  if (client.postLogoutRedirectUris[0]) print(`  NEXTAUTH_URL=${client.postLogoutRedirectUris[0]}   (the app, exactly as registered for sign-out)`);
   print();
-  print('and in the providers of auth.ts:');
+  print('and in the providers of the NextAuth options (auth.ts):');
   print();
   for (const line of nextAuthProvider(client, clientSecret !== undefined)) print(`  ${line}`);
   print();
@@ -195,13 +197,16 @@ function nextAuthProvider(client: ClientSummary, confidential: boolean): string[
     '{',
     `  id: '${NEXTAUTH_PROVIDER_ID}',`,
     "  name: 'Latch',",
-    "  type: 'oidc',",
-    '  issuer: process.env.AUTH_LATCH_ISSUER,',
+    // NextAuth 4 (its stable line): the generic provider takes the discovery document.
+    "  type: 'oauth',",
+    '  wellKnown: `${process.env.AUTH_LATCH_ISSUER}/.well-known/openid-configuration`,',
     '  clientId: process.env.AUTH_LATCH_ID,',
     // A public client proves nothing with a secret; Auth.js must be told to send none.
     ...(confidential ? ['  clientSecret: process.env.AUTH_LATCH_SECRET,'] : ["  client: { token_endpoint_auth_method: 'none' },"]),
     `  authorization: { params: { scope: '${NEXTAUTH_SCOPE}' } },`,
+    '  idToken: true,',
     "  checks: ['pkce', 'state'],",
+    '  profile: (profile) => ({ id: profile.sub, name: profile.name, email: profile.email }),',
     '}',
   ];
 }
