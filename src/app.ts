@@ -23,6 +23,7 @@ import { startExpiredPurge } from './provider/expiry-purge.js';
 import { DEFAULT_WATCH_INTERVAL_MS, signingKeysOf, type SigningKeys } from './provider/keys/signing-keys.js';
 import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js';
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
+import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
 
 export interface Latch {
@@ -110,6 +111,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
+  app.use(publicMetadataCaching());
   app.use(provider.middleware());
 
   return {

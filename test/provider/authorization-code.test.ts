@@ -156,6 +156,14 @@ describe('authorization code flow with PKCE', () => {
   });
 });
 
+describe('dynamic client registration', () => {
+  it('is off when no initial access token is configured', async () => {
+    const { body } = await running.http().get('/.well-known/openid-configuration').expect(200);
+    expect(body.registration_endpoint).toBeUndefined();
+    await running.http().post('/reg').send({ redirect_uris: [REDIRECT_URI] }).expect(404);
+  });
+});
+
 describe('refresh tokens', () => {
   it('rotate, and reuse of a rotated-out token revokes the whole grant', async () => {
     const { configuration } = await confidentialClient();

@@ -42,12 +42,14 @@ describe('discovery and keys', () => {
     expect(metadata.claims_supported).toEqual(expect.arrayContaining(['sub', 'email', 'email_verified', 'name', 'given_name', 'updated_at']));
     expect(metadata.id_token_signing_alg_values_supported.sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
     expect(metadata.response_types_supported).not.toContain('token');
+    expect(response.headers['cache-control']).toBe('public, max-age=300');
   });
 
   it('publishes one public key per algorithm, with no private member', async () => {
     const { body } = await running.http().get('/jwks').expect(200);
 
     expect(body.keys.map((key: { alg: string }) => key.alg).sort()).toEqual(['ES256', 'EdDSA', 'RS256']);
+    expect((await running.http().get('/jwks')).headers['cache-control']).toBe('public, max-age=300');
     for (const key of body.keys) {
       expect(key.kid).toEqual(expect.any(String));
       for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(member);

@@ -111,6 +111,18 @@ describe('security headers', () => {
     expect(token.headers['strict-transport-security']).toBeUndefined();
   });
 
+  it('add HSTS in production when the request came over TLS through a trusted proxy', async () => {
+    const production = await startLatch({ NODE_ENV: 'production', TRUST_PROXY: '1' });
+    try {
+      const overTls = await production.http().get('/healthz').set('X-Forwarded-Proto', 'https').expect(200);
+      expect(overTls.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+      const plain = await production.http().get('/healthz').expect(200);
+      expect(plain.headers['strict-transport-security']).toBeUndefined();
+    } finally {
+      await production.stop();
+    }
+  });
+
   it('allow cross-origin reads of discovery and JWKS, and the token endpoint only for a public client\'s own origin', async () => {
     const origin = 'https://spa.example.com';
     const discovery = await running.http().get('/.well-known/openid-configuration').set('Origin', origin);
