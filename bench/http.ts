@@ -5,6 +5,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLatch } from '../src/app.js';
@@ -16,7 +17,6 @@ import { createClientAdmin } from '../src/provider/client-admin.js';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const PORT = 39_871;
 
 interface Result {
   name: string;
@@ -49,10 +49,20 @@ async function measure(name: string, send: () => Promise<Response>): Promise<Res
   return { name, perSecond: REQUESTS / seconds, p50: at(0.5), p99: at(0.99), failures };
 }
 
+/** A port free on loopback now, chosen by the kernel. */
+async function freePort(): Promise<number> {
+  const probe = createNetServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  return port;
+}
+
+const PORT = await freePort();
 const directory = await mkdtemp(join(tmpdir(), 'latch-bench-'));
 await chmod(directory, 0o755);
 const logger = createLogger('silent');
-const postgres = await startEmbeddedPostgres({ dataDir: join(directory, 'postgres'), port: PORT + 1, logger });
+const postgres = await startEmbeddedPostgres({ dataDir: join(directory, 'postgres'), port: await freePort(), logger });
 try {
   await runMigrationsInChildProcess(postgres.url, logger);
   const issuer = `http://127.0.0.1:${PORT}`;
