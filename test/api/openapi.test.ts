@@ -3,16 +3,11 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import * as oidc from 'openid-client';
 import supertest, { type Response } from 'supertest';
-import { createLatch } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
 import { registerClient } from '../support/clients.js';
 import { createTestDatabase } from '../support/database.js';
-import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { PASSWORD, createUser, relyingParty, signIn } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
@@ -266,20 +261,8 @@ async function failureExchanges(): Promise<Exchange[]> {
   const relayedUrl = new URL(database.url);
   relayedUrl.hostname = '127.0.0.1';
   relayedUrl.port = String(relay.port);
-  const port = await findFreePort();
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PORT: String(port),
-    ISSUER: `http://127.0.0.1:${port}`,
-    DATABASE_URL: relayedUrl.href,
-    LATCH_COOKIE_KEYS: 'failing-cookie-key-0123456789-0123456789',
-    LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64url'),
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
-  });
-  const latch = await createLatch(config, { databaseUrl: relayedUrl.href, logger: createLogger('silent') });
-  const server: Server = createServer(latch.app.callback()).listen(port, '127.0.0.1');
-  await once(server, 'listening');
+  const running = await startLatch({ LOG_LEVEL: 'silent' }, { databaseUrl: relayedUrl.href });
+  const { latch, config } = running;
   const target = { http: () => supertest.agent(config.issuer) };
   try {
     // Verified offline first, then looked up in the store: where the failures strike.
@@ -298,9 +281,7 @@ async function failureExchanges(): Promise<Exchange[]> {
     await relay.cut();
     return [...internal, ...(await failing(503))];
   } finally {
-    server.closeAllConnections();
-    server.close();
-    await latch.close();
+    await running.stop();
     await relay.cut();
     await database.drop();
   }

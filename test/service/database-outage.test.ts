@@ -1,16 +1,13 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import supertest from 'supertest';
-import { createLatch, type Latch } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres.js';
 import { runMigrationsInChildProcess } from '../../src/db/run-migrations.js';
 import { createLogger } from '../../src/logger.js';
 import { registerClient } from '../support/clients.js';
 import { findFreePort } from '../support/free-port.js';
+import { startLatch, type RunningLatch } from '../support/latch.js';
 
 /**
  * PostgreSQL goes away under traffic and comes back: Latch answers 503 meanwhile (OAuth endpoints
@@ -21,8 +18,7 @@ describe('a database outage', () => {
   let directory: string;
   let postgresPort: number;
   let postgres: RunningPostgres;
-  let latch: Latch;
-  let server: Server;
+  let running: RunningLatch;
   let baseUrl: string;
   const logger = createLogger('silent');
 
@@ -32,34 +28,19 @@ describe('a database outage', () => {
     postgresPort = await findFreePort();
     postgres = await startEmbeddedPostgres({ dataDir: join(directory, 'postgres'), port: postgresPort, logger });
     await runMigrationsInChildProcess(postgres.url, logger);
-    const port = await findFreePort();
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      PORT: String(port),
-      ISSUER: `http://127.0.0.1:${port}`,
-      DATABASE_URL: postgres.url,
-      LATCH_COOKIE_KEYS: 'outage-cookie-key-0123456789-0123456789',
-      LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64url'),
-      ARGON2_MEMORY_KIB: '8192',
-      ARGON2_ITERATIONS: '1',
-    });
-    latch = await createLatch(config, { databaseUrl: postgres.url, logger });
-    server = createServer(latch.app.callback()).listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    baseUrl = config.issuer;
+    running = await startLatch({ LOG_LEVEL: 'silent' }, { databaseUrl: postgres.url });
+    baseUrl = running.baseUrl;
   });
 
   afterAll(async () => {
-    server?.closeAllConnections();
-    server?.close();
-    await latch?.close();
+    await running?.stop();
     await postgres?.stop();
     await rm(directory, { recursive: true, force: true });
   });
 
   it('answers 503 while PostgreSQL is down and recovers by itself when it is back', async () => {
     const http = () => supertest(baseUrl);
-    const client = await registerClient(latch, { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
+    const client = await registerClient(running.latch, { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
     const token = () => http().post('/token').auth(client.client_id, client.client_secret as string).type('form').send({ grant_type: 'client_credentials' });
     const register = (email: string) => http().post('/api/v1/users').send({ email, password: 'correct horse battery staple' });
 

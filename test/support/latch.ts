@@ -30,15 +30,20 @@ const TEST_ENVIRONMENT = {
   ARGON2_ITERATIONS: '1',
 };
 
+export interface StartOptions {
+  /** Latch's clock, for tests that move time. */
+  now?: () => Date;
+  keyWatchIntervalMs?: number;
+  /** A migrated database the test owns (its own server, a relay): used as it is, and left in place. */
+  databaseUrl?: string;
+}
+
 /**
  * Starts the real Latch app (the same composition as src/main.ts) on its own fresh database,
- * listening on loopback only. `now` is Latch's clock, for tests that move time.
+ * listening on loopback only.
  */
-export async function startLatch(
-  environment: Record<string, string> = {},
-  { now, keyWatchIntervalMs }: { now?: () => Date; keyWatchIntervalMs?: number } = {},
-): Promise<RunningLatch> {
-  const database = await createTestDatabase();
+export async function startLatch(environment: Record<string, string> = {}, { now, keyWatchIntervalMs, databaseUrl }: StartOptions = {}): Promise<RunningLatch> {
+  const database = databaseUrl ? { url: databaseUrl, drop: async () => {} } : await createTestDatabase();
   // The issuer must be the address clients reach, so the port is chosen before the config is read.
   const port = await findFreePort();
   const config = loadConfig({ ...TEST_ENVIRONMENT, PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, DATABASE_URL: database.url, ...environment });
