@@ -18,7 +18,9 @@ const latch: OAuthConfig<LatchProfile> = {
   clientId: process.env.AUTH_LATCH_ID,
   clientSecret: process.env.AUTH_LATCH_SECRET,
   // offline_access: a refresh token, to renew the short-lived access token without the user.
-  authorization: { params: { scope: 'openid email profile offline_access' } },
+  // OpenID Connect grants it only with prompt=consent: a third-party app's user sees Latch's
+  // consent page; an app its admin made first-party does not.
+  authorization: { params: { scope: 'openid email profile offline_access', prompt: 'consent' } },
   idToken: true, // the profile comes from the verified ID token
   checks: ['pkce', 'state'],
   profile: (profile) => ({ id: profile.sub, name: profile.name ?? null, email: profile.email ?? null, image: profile.picture ?? null }),

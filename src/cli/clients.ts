@@ -203,7 +203,7 @@ function nextAuthProvider(client: ClientSummary, confidential: boolean): string[
     '  clientId: process.env.AUTH_LATCH_ID,',
     // A public client proves nothing with a secret; Auth.js must be told to send none.
     ...(confidential ? ['  clientSecret: process.env.AUTH_LATCH_SECRET,'] : ["  client: { token_endpoint_auth_method: 'none' },"]),
-    `  authorization: { params: { scope: '${NEXTAUTH_SCOPE}' } },`,
+    `  authorization: { params: { scope: '${NEXTAUTH_SCOPE}', prompt: 'consent' } },`,
     '  idToken: true,',
     "  checks: ['pkce', 'state'],",
     '  profile: (profile) => ({ id: profile.sub, name: profile.name, email: profile.email }),',

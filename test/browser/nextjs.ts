@@ -232,10 +232,11 @@ async function main(): Promise<void> {
     });
   });
 
-  await step('the admin CLI creates a first-party client, as the README shows', async () => {
+  // Not first-party, so that the user meets Latch's consent page as a third-party app's user does.
+  await step('the admin CLI creates a client, as the README shows', async () => {
     const output = await run(
       'npm',
-      ['run', '--silent', 'latch', '--', 'clients', 'create', '--name', 'Next.js example', '--first-party', '--redirect-uri', `${appUrl}/api/auth/callback/latch`, '--post-logout-redirect-uri', appUrl],
+      ['run', '--silent', 'latch', '--', 'clients', 'create', '--name', 'Next.js example', '--redirect-uri', `${appUrl}/api/auth/callback/latch`, '--post-logout-redirect-uri', appUrl],
       { cwd: projectRoot, env: { ...process.env, ...latchEnvironment }, timeoutMs: 120 * SECOND },
     );
     const printed = (name: string) => new RegExp(`^\\s*${name}=(\\S+)\\s*$`, 'm').exec(output)?.[1] ?? '';
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
     await screenshot('latch-sign-in');
   });
 
-  await step('"Create an account" registers a new user and continues back to the app', async () => {
+  await step('"Create an account" registers a new user, who consents, and continues back to the app', async () => {
     if (!page) throw new Error('no page');
     await page.getByRole('link', { name: 'Create an account' }).click();
     await page.getByRole('heading', { name: 'Create an account' }).waitFor();
@@ -325,15 +326,12 @@ async function main(): Promise<void> {
     await page.getByLabel('Password', { exact: true }).fill(user.password);
     await screenshot('latch-register');
     await page.getByRole('button', { name: 'Create account' }).click();
-    // A first-party client skips consent; should Latch ask anyway, the user agrees.
+    // A third-party app: Latch asks the user to consent, naming the app and what it may see.
     const consent = page.getByRole('button', { name: 'Continue' });
-    const settled = (promise: Promise<unknown>) => promise.catch(() => undefined);
-    await Promise.race([settled(page.waitForURL((url) => url.origin === appUrl)), settled(consent.waitFor())]);
-    if (new URL(page.url()).origin !== appUrl) {
-      await screenshot('latch-consent');
-      await consent.click();
-      await page.waitForURL((url) => url.origin === appUrl);
-    }
+    await consent.waitFor();
+    await screenshot('latch-consent');
+    await consent.click();
+    await page.waitForURL((url) => url.origin === appUrl);
   });
 
   await step('the app shows the signed-in user\'s name and email', async () => {
