@@ -94,7 +94,7 @@ describe('latch (admin CLI)', () => {
     expect(created.stdout).toContain(`AUTH_LATCH_ID=${clientId}\n`);
     expect(created.stdout).toContain(`AUTH_LATCH_SECRET=${secret}\n`);
     expect(created.stdout).toContain("    id: 'latch',\n    name: 'Latch',\n    type: 'oauth',\n    wellKnown: `${process.env.AUTH_LATCH_ISSUER}/.well-known/openid-configuration`,");
-    expect(created.stdout).toContain("authorization: { params: { scope: 'openid email profile offline_access' } },");
+    expect(created.stdout).toContain("authorization: { params: { scope: 'openid email profile offline_access', prompt: 'consent' } },");
     expect(created.stdout).toContain("checks: ['pkce', 'state'],");
     expect(created.stdout).toContain('<app>/api/auth/callback/latch');
 
