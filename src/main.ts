@@ -2,30 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createLatch } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase } from './db/open-database.js';
 import { runMigrationsInChildProcess } from './db/run-migrations.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
-
-interface Database {
-  url: string;
-  stop(): Promise<void>;
-}
-
-async function openDatabase(config: Config, logger: Logger): Promise<Database> {
-  if (config.database.kind === 'external') return { url: config.database.url, stop: async () => {} };
-  // Loaded only here: production images ship without the embedded PostgreSQL.
-  const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
-  const { dataDir, port } = config.database;
-  const signals = ['SIGTERM', 'SIGINT'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const database = await startEmbeddedPostgres({ dataDir, port, logger });
-  // embedded-postgres hooks these signals to stop its server and exit at once, which would cut
-  // requests in flight: only its own listeners are taken off; Latch's shutdown drains, then stops it.
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.off(signal, listener);
-  }
-  return database;
-}
 
 function announceDevelopmentMode(config: Config, dataDir: string): void {
   const lines = [
@@ -69,7 +49,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  const database = await openDatabase(config, logger);
+  // Latch's own shutdown drains requests, then stops the embedded server.
+  const database = await openDatabase(config, logger, { ownsShutdown: true });
   if (config.migrateOnStart) {
     const applied = await runMigrationsInChildProcess(database.url, logger);
     logger.info({ applied }, applied.length > 0 ? 'database migrated' : 'database schema is up to date');

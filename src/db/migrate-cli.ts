@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { openDatabase } from './open-database.js';
 import { applyMigrations, defaultMigrationsDir } from './migrations.js';
 
 /**
@@ -14,11 +14,7 @@ async function main(): Promise<string> {
   const config = loadConfig(process.env);
   // stdout is for this command's report; the log goes to stderr.
   const logger = createLogger(config.logLevel, process.stderr);
-  const { database } = config;
-  const server =
-    database.kind === 'external'
-      ? { url: database.url, stop: async () => {} }
-      : await startEmbeddedPostgres({ dataDir: database.dataDir, port: database.port, logger });
+  const server = await openDatabase(config, logger);
   try {
     const applied = await applyMigrations(server.url, defaultMigrationsDir, logger);
     return applied.length === 0

