@@ -1,9 +1,10 @@
-import { errors, type Adapter, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Adapter, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AccountService } from '../account/account-service.js';
 import type { Config } from '../config.js';
 import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-references.js';
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
+import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
 import { resourceIndicators } from './resources.js';
 
@@ -27,8 +28,8 @@ export interface ProviderDependencies {
 
 export const INTERACTION_PATH = '/interaction';
 
-/** Admins mark a client first-party (CLI); a client registering itself never may. */
-export const FIRST_PARTY = 'first_party';
+// Where the consent page and the client admin have always found it.
+export { FIRST_PARTY };
 
 /**
  * oidc-provider's configuration, built from Latch's. The defaults it keeps are the secure ones
@@ -38,6 +39,26 @@ export const FIRST_PARTY = 'first_party';
 export function providerConfiguration({ config, adapter, accounts, jwks, references, pages }: ProviderDependencies): Configuration {
   const { ttl, initialAccessToken } = config.oidc;
   const dynamicRegistration = initialAccessToken !== undefined;
+  const features: NonNullable<Configuration['features']> = {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: {
+      enabled: true,
+      allowedPolicy: (ctx, client, token) =>
+        references.presentedAsJwt(ctx, token) && (client.clientAuthMethod !== 'none' || token.clientId === client.clientId),
+    },
+    revocation: {
+      enabled: true,
+      allowedPolicy: (ctx, client, token) => references.presentedAsJwt(ctx, token) && token.clientId === client.clientId,
+    },
+    registration: dynamicRegistration ? { enabled: true, initialAccessToken } : { enabled: false },
+    registrationManagement: { enabled: dynamicRegistration, rotateRegistrationAccessToken: true },
+    rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
+    pushedAuthorizationRequests: { enabled: true },
+    // oidc-provider's default, stated: the client metadata rules read from here which features are on.
+    dPoP: { enabled: true },
+    resourceIndicators: resourceIndicators(config),
+  };
 
   return {
     adapter,
@@ -60,14 +81,7 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
       token_endpoint_auth_method: 'client_secret_basic',
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'] },
-    extraClientMetadata: {
-      properties: [FIRST_PARTY],
-      validator(ctx, key, value) {
-        if (key !== FIRST_PARTY || value === undefined || value === false) return;
-        if (ctx) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} can only be set by an administrator`);
-        if (value !== true) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
-      },
-    },
+    extraClientMetadata: clientMetadataRules({ features }),
 
     // Clients marked first-party skip consent: their grant is made for them.
     loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, FIRST_PARTY),
@@ -88,24 +102,7 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     renderError: pages.renderError,
 
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      introspection: {
-        enabled: true,
-        allowedPolicy: (ctx, client, token) =>
-          references.presentedAsJwt(ctx, token) && (client.clientAuthMethod !== 'none' || token.clientId === client.clientId),
-      },
-      revocation: {
-        enabled: true,
-        allowedPolicy: (ctx, client, token) => references.presentedAsJwt(ctx, token) && token.clientId === client.clientId,
-      },
-      registration: dynamicRegistration ? { enabled: true, initialAccessToken } : { enabled: false },
-      registrationManagement: { enabled: dynamicRegistration, rotateRegistrationAccessToken: true },
-      rpInitiatedLogout: { enabled: true, logoutSource: pages.logoutSource, postLogoutSuccessSource: pages.postLogoutSuccessSource },
-      pushedAuthorizationRequests: { enabled: true },
-      resourceIndicators: resourceIndicators(config),
-    },
+    features,
     formats: { customizers: { jwt: references.record } },
 
     ttl: {
