@@ -81,6 +81,10 @@ const METADATA_OF_FEATURES: { needs: Feature[]; offering: string; metadata: stri
   },
 ];
 
+/** RFC 8252 §7.3 and RFC 9700 §2.1: plain http only where no network lies between browser and app. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const REDIRECT_URI_LISTS = ['redirect_uris', 'post_logout_redirect_uris'];
+
 type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
 
 /**
@@ -88,16 +92,18 @@ type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
  * that they hold wherever a client is built: dynamic registration and its updates, the admin CLI
  * (which validates through the same provider) and every load from the store.
  * - `first_party` is for administrators to set, never for a client registering itself;
- * - metadata of a feature that is off is refused, naming the field, instead of silently dropped.
+ * - metadata of a feature that is off is refused, naming the field, instead of silently dropped;
+ * - in production, redirect and post-logout redirect URIs are https, or http on loopback only.
+ *   Outside production any http URI is fine, as the quick start's http://localhost apps need.
  */
-export function clientMetadataRules({ features }: { features: Features }): ExtraClientMetadata {
+export function clientMetadataRules({ features, production }: { features: Features; production: boolean }): ExtraClientMetadata {
   const isOn = (feature: Feature) => (features[feature] as { enabled?: boolean } | undefined)?.enabled === true;
   const unsupported = new Map(
     METADATA_OF_FEATURES.filter(({ needs }) => !needs.every(isOn)).flatMap(({ offering, metadata }) => metadata.map((field) => [field, offering] as const)),
   );
 
   return {
-    properties: [FIRST_PARTY, ...unsupported.keys()],
+    properties: [...new Set([FIRST_PARTY, ...unsupported.keys(), ...(production ? REDIRECT_URI_LISTS : [])])],
     validator(ctx, key, value) {
       if (key === FIRST_PARTY) return checkFirstParty(ctx, value);
       const offering = unsupported.get(key);
@@ -105,6 +111,7 @@ export function clientMetadataRules({ features }: { features: Features }): Extra
       if (offering !== undefined && value !== undefined && value !== false) {
         throw new errors.InvalidClientMetadata(`${key} is not supported: Latch does not offer ${offering}`);
       }
+      if (REDIRECT_URI_LISTS.includes(key)) checkSecureRedirects(key, value);
     },
   };
 }
@@ -113,4 +120,15 @@ function checkFirstParty(ctx: unknown, value: unknown): void {
   if (value === undefined || value === false) return;
   if (ctx) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} can only be set by an administrator`);
   if (value !== true) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+}
+
+function checkSecureRedirects(key: string, uris: unknown): void {
+  // Malformed lists are left to oidc-provider's own checks, which run after this hook and name the problem.
+  if (!Array.isArray(uris)) return;
+  for (const uri of uris) {
+    const url = typeof uri === 'string' ? URL.parse(uri) : null;
+    if (url?.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      throw new errors.InvalidClientMetadata(`${key} must use https (plain http only on localhost, 127.0.0.1 or [::1]): ${url.origin}`);
+    }
+  }
 }

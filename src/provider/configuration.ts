@@ -81,7 +81,7 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
       token_endpoint_auth_method: 'client_secret_basic',
     },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'] },
-    extraClientMetadata: clientMetadataRules({ features }),
+    extraClientMetadata: clientMetadataRules({ features, production: config.env === 'production' }),
 
     // Clients marked first-party skip consent: their grant is made for them.
     loadExistingGrant: (ctx) => loadFirstPartyGrant(ctx, FIRST_PARTY),

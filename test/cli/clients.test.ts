@@ -26,9 +26,13 @@ afterAll(async () => {
 
 /** `npm run latch -- ...` as its own process, on the running Latch's database, with only this environment. */
 function latch(...args: string[]): Promise<Run> {
+  return latchIn('test', ...args);
+}
+
+function latchIn(nodeEnv: 'test' | 'production', ...args: string[]): Promise<Run> {
   const environment = {
     PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
+    NODE_ENV: nodeEnv,
     DATABASE_URL: running.databaseUrl,
     ISSUER: running.baseUrl,
     LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
@@ -77,6 +81,22 @@ describe('latch (admin CLI)', () => {
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'not a url'), /The client is not valid: redirect_uris/);
     expectRefused(await latch('clients', 'create'), /The client is not valid: redirect_uris must contain members/);
     expectRefused(await latch('clients', 'create', '--public', '--grant', 'client_credentials'), /public client cannot use client_credentials/);
+  });
+
+  it('in production, refuses plain http redirect URIs except on loopback, as dynamic registration does', async () => {
+    expectRefused(
+      await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://evil.example/cb'),
+      /The client is not valid: redirect_uris must use https .*http:\/\/evil\.example/,
+    );
+    expectRefused(
+      await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--post-logout-redirect-uri', 'http://app.example.com/'),
+      /The client is not valid: post_logout_redirect_uris must use https/,
+    );
+
+    const loopback = await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://localhost:3001/cb');
+    expect(loopback).toMatchObject({ code: 0 });
+    // Outside production the same plain http URI is what a local app needs.
+    expect(await latch('clients', 'create', '--redirect-uri', 'http://app.internal.example/cb')).toMatchObject({ code: 0 });
   });
 
   it('creates a NextAuth client and prints what to paste, then lists and shows it without its secret', async () => {

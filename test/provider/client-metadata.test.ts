@@ -120,4 +120,59 @@ describe('client metadata of features Latch leaves off', () => {
       token_endpoint_auth_signing_alg: 'ES256',
     });
   });
+
+  it('still allows plain http redirect URIs on any host outside production, as the quick start uses', async () => {
+    const registered = await register(running, {
+      redirect_uris: ['http://localhost:3001/api/auth/callback/latch', 'http://app.internal.example/callback'],
+      post_logout_redirect_uris: ['http://app.internal.example/'],
+    });
+    expect(registered.status).toBe(201);
+  });
+});
+
+describe('redirect URIs in production', () => {
+  let running: RunningLatch;
+
+  beforeAll(async () => {
+    // An http issuer on loopback is what production allows for a local trial; DATABASE_URL and the secrets come from startLatch.
+    running = await startLatch({ NODE_ENV: 'production', LATCH_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN });
+  });
+
+  afterAll(async () => {
+    await running?.stop();
+  });
+
+  it.each(['http://evil.example/cb', 'http://app.example.com:8080/callback', 'http://192.0.2.10/callback', 'http://localhost.evil.example/cb'])(
+    'refuses the plain http redirect URI %s with invalid_redirect_uri',
+    async (uri) => {
+      const response = await register(running, { redirect_uris: ['https://app.example.com/callback', uri] });
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ error: 'invalid_redirect_uri', error_description: expect.stringMatching(/^redirect_uris .*https/) });
+    },
+  );
+
+  it('refuses a plain http post-logout redirect URI on a public host, at registration and at update', async () => {
+    const registered = await register(running, { ...WEB_APP, post_logout_redirect_uris: ['http://app.example.com/signed-out'] });
+    expect(registered.status).toBe(400);
+    expect(registered.body).toEqual({ error: 'invalid_client_metadata', error_description: expect.stringMatching(/^post_logout_redirect_uris .*https/) });
+
+    const updated = await registerThenUpdate(running, { redirect_uris: ['http://app.example.com/callback'] });
+    expect(updated.status).toBe(400);
+    expect(updated.body.error).toBe('invalid_redirect_uri');
+  });
+
+  it('accepts https anywhere and plain http on loopback, for web and native clients', async () => {
+    const web = await register(running, {
+      redirect_uris: ['https://app.example.com/callback', 'http://localhost:3001/callback', 'http://127.0.0.1:3001/callback', 'http://[::1]:3001/callback'],
+      post_logout_redirect_uris: ['https://app.example.com/', 'http://localhost:3001/'],
+    });
+    expect(web.status).toBe(201);
+
+    const native = await register(running, {
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/callback', 'com.example.app:/callback'],
+    });
+    expect(native.status).toBe(201);
+  });
 });
