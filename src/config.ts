@@ -40,18 +40,29 @@ const aes256Key = z
 
 const scopeList = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
 
-/** {"https://orders.example.com": "orders:read orders:write"}: resource indicator → the scopes it accepts. */
+const RESOURCE_SERVER_SHAPE = '{"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}';
+
+/** The scopes a resource server accepts, and the clients it introspects tokens as: "scopes" is short for {"scope": "scopes"}. */
+const resourceServer = z.union(
+  [
+    scopeList.transform((scope) => ({ scope, clients: [] as string[] })),
+    z.strictObject({ scope: scopeList, clients: z.array(z.string().min(1)).default([]) }),
+  ],
+  { error: `each resource server must be space-separated scopes, or ${RESOURCE_SERVER_SHAPE}` },
+);
+
+/** {"https://orders.example.com": "orders:read orders:write"}: resource indicator → what it accepts. */
 const resourceServers = z
   .string()
   .transform((value, ctx) => {
     try {
       return JSON.parse(value) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of resource URI to space-separated scopes' });
+      ctx.addIssue({ code: 'custom', message: `must be a JSON object of resource URI to space-separated scopes or ${RESOURCE_SERVER_SHAPE}` });
       return z.NEVER;
     }
   })
-  .pipe(z.record(httpUrl.refine((uri) => !uri.includes('#'), 'must not contain a fragment'), scopeList));
+  .pipe(z.record(httpUrl.refine((uri) => !uri.includes('#'), 'must not contain a fragment'), resourceServer));
 
 /**
  * The environment contract. Names are public: operators, compose files and docs rely on them.
@@ -140,8 +151,8 @@ export interface Config {
     initialAccessToken?: string;
     /** The resource indicator (JWT access token audience) of Latch's own REST API, used when a client names none. */
     apiResource: string;
-    /** Further resource servers: resource indicator → scopes it accepts. */
-    resourceServers: Record<string, string>;
+    /** Further resource servers, by resource indicator: the scopes it accepts, and the clients it may introspect tokens as. */
+    resourceServers: Record<string, { scope: string; clients: string[] }>;
     /** Lifetimes, in seconds. */
     ttl: { accessToken: number; idToken: number; refreshToken: number; session: number };
     /** Seconds a just-rotated refresh token still answers instead of tripping reuse detection (0: off). */

@@ -127,11 +127,33 @@ describe('loadConfig', () => {
     });
 
     expect(config.oidc).toMatchObject({
-      resourceServers: { 'https://orders.example.com': 'orders:read orders:write' },
+      resourceServers: { 'https://orders.example.com': { scope: 'orders:read orders:write', clients: [] } },
       ttl: { accessToken: 300 },
       refreshTokenReuseGrace: 5,
       initialAccessToken: 'i'.repeat(40),
     });
+  });
+
+  it('reads the clients a resource server introspects tokens as, beside its scopes', () => {
+    const config = loadConfig({
+      ...SECRETS,
+      RESOURCE_SERVERS: '{"https://orders.example.com": {"scope": "orders:read", "clients": ["orders-service"]}, "https://billing.example.com": {"scope": "billing:read"}}',
+    });
+
+    expect(config.oidc.resourceServers).toEqual({
+      'https://orders.example.com': { scope: 'orders:read', clients: ['orders-service'] },
+      'https://billing.example.com': { scope: 'billing:read', clients: [] },
+    });
+  });
+
+  it.each([
+    '{"https://orders.example.com": {"scopes": "orders:read"}}',
+    '{"https://orders.example.com": {"scope": "orders:read", "clients": "orders-service"}}',
+    '{"https://orders.example.com": ["orders:read"]}',
+  ])('says what shape a resource server has when given %s', (value) => {
+    expect(problemsOf({ RESOURCE_SERVERS: value })).toEqual([
+      'RESOURCE_SERVERS: each resource server must be space-separated scopes, or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}',
+    ]);
   });
 
   it('lists every bad variable at once, and why, without echoing values', () => {

@@ -44,6 +44,8 @@ export interface AccessTokenReferences {
   middleware(): Middleware;
   /** features.introspection/revocation allowedPolicy: access tokens only by way of their JWT. */
   presentedAsJwt(ctx: KoaContextWithOIDC, token: AccessToken | ClientCredentials | RefreshToken): boolean;
+  /** The audiences of the JWT access token presented in this request, as it was verified; none for anything else. */
+  presentedAudiences(ctx: KoaContextWithOIDC): string[];
 }
 
 /** jti → the id of the token's record in the store; Latch's REST API looks its tokens up by the same. */
@@ -126,6 +128,11 @@ export function createAccessTokenReferences({
 
     presentedAsJwt(ctx, token) {
       return token.kind === 'RefreshToken' || ctx.state.presentedAccessToken !== undefined;
+    },
+
+    presentedAudiences(ctx) {
+      const audience = ctx.state.presentedAccessToken?.aud;
+      return audience === undefined ? [] : [audience].flat();
     },
   };
 }

@@ -6,6 +6,7 @@ import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-refe
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
 import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
+import { introspectionPolicy } from './introspection-policy.js';
 import { resourceIndicators } from './resources.js';
 
 /** The pages oidc-provider renders itself (errors, logout), drawn from Latch's views. */
@@ -42,11 +43,7 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
   const features: NonNullable<Configuration['features']> = {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    introspection: {
-      enabled: true,
-      allowedPolicy: (ctx, client, token) =>
-        references.presentedAsJwt(ctx, token) && (client.clientAuthMethod !== 'none' || token.clientId === client.clientId),
-    },
+    introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.oidc.resourceServers, references) },
     revocation: {
       enabled: true,
       allowedPolicy: (ctx, client, token) => references.presentedAsJwt(ctx, token) && token.clientId === client.clientId,

@@ -28,9 +28,9 @@ export function resourceIndicators(config: Config): ResourceIndicators {
     useGrantedResource: () => true,
     getResourceServerInfo: (_ctx, resourceIndicator) => {
       if (resourceIndicator === apiResource) return serverFor(apiResource, API_SCOPES);
-      const scope = resourceServers[resourceIndicator];
-      if (scope === undefined) throw new errors.InvalidTarget(`${resourceIndicator} is not a resource server known to Latch`);
-      return serverFor(resourceIndicator, scope);
+      const server = Object.hasOwn(resourceServers, resourceIndicator) ? resourceServers[resourceIndicator] : undefined;
+      if (server === undefined) throw new errors.InvalidTarget(`${resourceIndicator} is not a resource server known to Latch`);
+      return serverFor(resourceIndicator, server.scope);
     },
   };
 }
