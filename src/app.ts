@@ -110,6 +110,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   });
   app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
+  app.use(interactions.home);
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(publicMetadataCaching());
   app.use(provider.middleware());

@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
 import { createCsrf } from './csrf.js';
 import { errorPages } from './error-pages.js';
+import { homePage } from './home-page.js';
 import { createProviderPages } from './provider-pages.js';
 import { createRateLimits } from './rate-limits.js';
 import { createRegistrationThrottle } from './registration-throttle.js';
@@ -31,6 +32,8 @@ export interface Interactions {
   pages: ProviderPages;
   /** Mounted under /interaction. */
   routes: Middleware[];
+  /** The page at `/`. */
+  home: Middleware;
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
@@ -55,5 +58,6 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
   return {
     pages: createProviderPages(views),
     routes: [errorPages({ views, logger }), ...router],
+    home: homePage({ views, issuer: config.issuer }),
   };
 }

@@ -21,6 +21,7 @@ export interface PageLocals {
   /** oidc-provider names the client only when the user left that client alone and stayed signed in to Latch. */
   'signed-out': { clientName?: string };
   error: { heading: string; message: string; details?: { error: string; description?: string } };
+  home: { issuer: string; discoveryUrl: string; accountUrl: string };
 }
 
 export type PageName = keyof PageLocals;
@@ -31,6 +32,7 @@ const TITLES: Record<Exclude<PageName, 'error'>, string> = {
   consent: 'Allow access',
   logout: 'Sign out',
   'signed-out': 'Signed out',
+  home: 'OpenID Connect provider',
 };
 
 export interface Views {
