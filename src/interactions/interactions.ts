@@ -14,7 +14,7 @@ import { createRateLimits } from './rate-limits.js';
 import { createRegistrationThrottle } from './registration-throttle.js';
 import { createInteractionRouter } from './routes/router.js';
 import { createSignInThrottle } from './sign-in-throttle.js';
-import { createViews } from './views.js';
+import { createViews, type Views } from './views.js';
 
 export interface InteractionsDependencies {
   config: Config;
@@ -31,6 +31,8 @@ export interface Interactions {
   pages: ProviderPages;
   /** Mounted under /interaction. */
   routes: Middleware[];
+  /** The templates of views/, for Latch's other pages. */
+  views: Views;
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
@@ -55,5 +57,6 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
   return {
     pages: createProviderPages(views),
     routes: [errorPages({ views, logger }), ...router],
+    views,
   };
 }
