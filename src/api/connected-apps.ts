@@ -16,7 +16,7 @@ const grantSchema = z
     granted_at: timestamp,
     expires_at: timestamp.optional(),
   })
-  .meta({ id: 'Grant', description: 'Access the user gave an app.' });
+  .describe('Access the user gave an app.');
 const grantListSchema = z.object({ grants: z.array(grantSchema) }).meta({ id: 'GrantList' });
 
 const sessionSchema = z
@@ -30,7 +30,7 @@ const sessionSchema = z
     expires_at: timestamp.optional(),
     client_ids: z.array(z.string()).describe('The apps signed in through it.'),
   })
-  .meta({ id: 'Session', description: 'A browser signed in to Latch.' });
+  .describe('A browser signed in to Latch.');
 const sessionListSchema = z.object({ sessions: z.array(sessionSchema) }).meta({ id: 'SessionList' });
 
 const iso = (date: Date | undefined) => date?.toISOString();
