@@ -1,8 +1,12 @@
 import Koa from 'koa';
 import { createAccountService, type AccountService } from './account/account-service.js';
 import { loadCommonPasswords } from './account/common-passwords.js';
+import { createConnectedApps } from './account/connected-apps.js';
+import { createPasswordChange } from './account/password-change.js';
 import { createPasswordHasher } from './account/password-hasher.js';
 import { createPasswordPolicy } from './account/password-policy.js';
+import { createPrismaSessionDeviceRepository } from './account/session-device-repository.js';
+import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
@@ -25,6 +29,9 @@ import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js'
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
+import { createSessionSightings } from './provider/session-sightings.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './self-service/account-client.js';
+import { createSelfService } from './self-service/self-service.js';
 
 export interface Latch {
   app: Koa;
@@ -70,6 +77,17 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const keyRing = await signingKeys.load();
 
   const oidcStore = createPrismaOidcStore(prisma);
+  await ensureAccountClient(oidcStore, config.issuer);
+  // The account page's own client is part of Latch, not an app the user connected.
+  const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID]);
+  const clientName = async (clientId: string) => {
+    const client = await provider.current().Client.find(clientId);
+    return client?.clientName ?? undefined;
+  };
+  const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, logger, now });
+  const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, logger, now });
+  const sightings = createSessionSightings({ sessions, logger, now });
+  const changePassword = createPasswordChange({ accounts, tokens: oidcStore, logger });
   const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
@@ -79,6 +97,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyRing,
     logger,
     metrics,
+    observe: sightings.observe,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
@@ -108,11 +127,30 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     accounts,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
+  app.use(
+    scopeTo(
+      ACCOUNT_PATH,
+      createSelfService({
+        issuer: config.issuer,
+        apiResource: config.oidc.apiResource,
+        provider: () => provider.current(),
+        views: interactions.views,
+        accounts,
+        changePassword,
+        connectedApps,
+        sessions,
+        sightings,
+        clientName,
+        logger,
+      }),
+    ),
+  );
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(publicMetadataCaching());
+  app.use(sightings.middleware());
   app.use(provider.middleware());
 
   return {

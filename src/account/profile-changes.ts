@@ -39,6 +39,23 @@ const profileChangesSchema = z.strictObject({
 
 export type ProfileChanges = z.input<typeof profileChangesSchema>;
 
+/** The claims a user edits, in the order forms show them; phone_number_verified is not one. */
+export const EDITABLE_PROFILE_FIELDS = [
+  'name',
+  'givenName',
+  'familyName',
+  'middleName',
+  'nickname',
+  'preferredUsername',
+  'picture',
+  'website',
+  'gender',
+  'birthdate',
+  'zoneinfo',
+  'locale',
+  'phoneNumber',
+] as const satisfies readonly (keyof ProfileChanges)[];
+
 export type ProfileChangesResult = { success: true; patch: Omit<ProfilePatch, 'phoneNumberVerified'> } | { success: false; issues: FieldIssue[] };
 
 /** Validates and tidies user-supplied profile claims. */

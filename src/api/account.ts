@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AccountService } from '../account/account-service.js';
 import { UserNotFoundError } from '../account/errors.js';
-import type { ProfileChanges } from '../account/profile-changes.js';
+import type { PasswordChange } from '../account/password-change.js';
+import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
 import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
@@ -9,23 +10,6 @@ import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
 import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from './user-representation.js';
 import { requiredString } from './users.js';
-
-/** The claims a user edits, as the account service names them; phone_number_verified is not one. */
-const EDITABLE_PROFILE_FIELDS = [
-  'name',
-  'givenName',
-  'familyName',
-  'middleName',
-  'nickname',
-  'preferredUsername',
-  'picture',
-  'website',
-  'gender',
-  'birthdate',
-  'zoneinfo',
-  'locale',
-  'phoneNumber',
-] as const satisfies readonly (keyof ProfileChanges)[];
 
 type EditableField = (typeof EDITABLE_PROFILE_FIELDS)[number];
 type EditableClaim = (typeof CLAIM_OF_PROFILE_FIELD)[EditableField];
@@ -51,6 +35,7 @@ const API_NAME_OF_FIELD: Record<string, string> = {
 export interface AccountRoutesDependencies {
   accounts: AccountService;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  changePassword: PasswordChange;
   logger: Logger;
 }
 
@@ -59,7 +44,7 @@ export interface AccountRoutesDependencies {
  * password, not the token's scope, is what allows changing the password or deleting the account:
  * a stolen token alone must not be enough for either.
  */
-export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger }: AccountRoutesDependencies): void {
+export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, changePassword, logger }: AccountRoutesDependencies): void {
   const theUser = { description: 'The signed-in user.', body: userRepresentationSchema };
   // Every route below reads the account, and the token's record, from the database.
   const storageProblems = ['internal', 'unavailable'] as const;
@@ -103,10 +88,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger
     },
     async (ctx, input) => {
       const { user, grantId, sessionUid } = callerOf(ctx);
-      await inApiNames(accounts.changePassword(user.id, input.current_password, input.new_password));
-      // Whoever knew the old password is signed out everywhere; the caller keeps its session and grant.
-      const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
-      logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
+      await inApiNames(changePassword(user.id, input.current_password, input.new_password, { grantId, sessionUid }));
       return { status: 204 };
     },
   );

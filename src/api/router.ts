@@ -1,11 +1,15 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AccountService } from '../account/account-service.js';
+import type { ConnectedApps } from '../account/connected-apps.js';
+import type { PasswordChange } from '../account/password-change.js';
+import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
+import { mountConnectedAppsRoutes } from './connected-apps.js';
 import { mountOpenApi } from './openapi.js';
 import { apiRoutes } from './operation.js';
 import { mountUserRoutes } from './users.js';
@@ -15,15 +19,19 @@ export interface ApiDependencies {
   bearer: BearerAuth;
   /** Sessions, grants and tokens, ended on the user's behalf. */
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  changePassword: PasswordChange;
+  connectedApps: ConnectedApps;
+  sessions: SignInSessions;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, bearer, tokens, changePassword, connectedApps, sessions, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
   mountUserRoutes(routes, { accounts });
-  mountAccountRoutes(routes, { accounts, tokens, logger });
+  mountAccountRoutes(routes, { accounts, tokens, changePassword, logger });
+  mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

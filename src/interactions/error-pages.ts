@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { CsrfError, FormBodyError } from './errors.js';
 import type { PageLocals, Views } from './views.js';
 
-interface ErrorPage {
+export interface ErrorPage {
   status: number;
   locals: PageLocals['error'];
   /** Logged instead of the error, for the refusals that are expected. */
@@ -37,13 +37,16 @@ function pageFor(error: unknown): ErrorPage {
   };
 }
 
-/** The interaction routes' error boundary: every failure becomes a friendly page; only unexpected ones log their error. */
-export function errorPages({ views, logger }: { views: Views; logger: Logger }): Middleware {
+/**
+ * The error boundary of Latch's own pages: every failure becomes a friendly page; only unexpected
+ * ones log their error. `explain` words the errors of pages other than the interaction's own.
+ */
+export function errorPages({ views, logger, explain }: { views: Views; logger: Logger; explain?: (error: unknown) => ErrorPage | undefined }): Middleware {
   return async (ctx, next) => {
     try {
       await next();
     } catch (error) {
-      const page = pageFor(error);
+      const page = explain?.(error) ?? pageFor(error);
       if (page.reason) logger.info({ event: 'interaction.refused', reason: page.reason }, 'interaction request refused');
       else logger.error({ err: error }, 'interaction failed');
       try {

@@ -15,7 +15,7 @@ import { createRateLimits } from './rate-limits.js';
 import { createRegistrationThrottle } from './registration-throttle.js';
 import { createInteractionRouter } from './routes/router.js';
 import { createSignInThrottle } from './sign-in-throttle.js';
-import { createViews } from './views.js';
+import { createViews, type Views } from './views.js';
 
 export interface InteractionsDependencies {
   config: Config;
@@ -34,6 +34,8 @@ export interface Interactions {
   routes: Middleware[];
   /** The page at `/`. */
   home: Middleware;
+  /** The templates of views/, for Latch's other pages. */
+  views: Views;
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
@@ -59,5 +61,6 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
     pages: createProviderPages(views),
     routes: [errorPages({ views, logger }), ...router],
     home: homePage({ views, issuer: config.issuer }),
+    views,
   };
 }

@@ -20,8 +20,25 @@ export interface PageLocals {
   logout: { form: string; clientName?: string };
   /** oidc-provider names the client only when the user left that client alone and stayed signed in to Latch. */
   'signed-out': { clientName?: string };
-  error: { heading: string; message: string; details?: { error: string; description?: string } };
   home: { issuer: string; discoveryUrl: string; accountUrl: string };
+  error: { heading: string; message: string; details?: { error: string; description?: string }; link?: { href: string; text: string } };
+  /** The account page (src/self-service). */
+  account: AccountPageLocals;
+}
+
+/** What the account page shows; every value is text for the template to escape. */
+export interface AccountPageLocals {
+  email: string;
+  emailVerified: boolean;
+  /** The editable profile claims in form order; `name` is the form field's name. */
+  profile: { name: string; label: string; value: string; type: 'text' | 'url' | 'tel'; autocomplete: string; hint?: string; error?: string }[];
+  apps: { clientId: string; name: string; permissions: string[]; resources: string[]; since: string }[];
+  sessions: { uid: string; current: boolean; device: string; ip?: string; lastSeen?: string; signedIn?: string; apps: string[] }[];
+  notice?: string;
+  /** Per password field (currentPassword, newPassword), and `profile` for the profile form as a whole. */
+  errors: Partial<Record<'currentPassword' | 'newPassword' | 'profile', string>>;
+  minPasswordLength: number;
+  csrf: string;
 }
 
 export type PageName = keyof PageLocals;
@@ -33,6 +50,7 @@ const TITLES: Record<Exclude<PageName, 'error'>, string> = {
   logout: 'Sign out',
   'signed-out': 'Signed out',
   home: 'OpenID Connect provider',
+  account: 'Your account',
 };
 
 export interface Views {

@@ -21,6 +21,10 @@ export interface OidcStore {
   destroy(model: string, id: string): Promise<void>;
   /** Deletes this model's rows that belong to the grant. */
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /** Deletes the grant and every row of every model that belongs to it (codes, tokens), in one statement; returns how many. */
+  revokeGrant(grantId: string): Promise<number>;
+  /** The account's payloads of the model (its sessions, its grants) not expired at `now`. */
+  listByAccountId(model: string, accountId: string, now: Date): Promise<AdapterPayload[]>;
   /**
    * Deletes every row of the account, of every model (sessions, grants, codes, tokens), except the
    * grant `exceptGrantId` and the rows that belong to it, and except the session whose uid is
@@ -92,6 +96,17 @@ export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1
 
     async revokeByGrantId(model, grantId) {
       await prisma.oidcPayload.deleteMany({ where: { model, grantId } });
+    },
+
+    async revokeGrant(grantId) {
+      // A Grant row is its grant: its id is the grant id, its payload names none.
+      const { count } = await prisma.oidcPayload.deleteMany({ where: { OR: [{ grantId }, { model: 'Grant', id: grantId }] } });
+      return count;
+    },
+
+    async listByAccountId(model, accountId, now) {
+      const rows = await prisma.oidcPayload.findMany({ where: { model, accountId, ...notExpiredAt(now) }, orderBy: { id: 'asc' }, ...stored });
+      return rows.map(payloadOf);
     },
 
     async revokeByAccountId(accountId, { exceptGrantId, exceptSessionUid } = {}) {

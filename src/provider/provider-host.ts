@@ -28,8 +28,15 @@ export function createProviderHost({
   keyRing,
   logger,
   metrics,
+  observe,
   ...dependencies
-}: Omit<ProviderDependencies, 'jwks' | 'references'> & { keyRing: KeyRing; logger: Logger; metrics: Metrics }): ProviderHost {
+}: Omit<ProviderDependencies, 'jwks' | 'references'> & {
+  keyRing: KeyRing;
+  logger: Logger;
+  metrics: Metrics;
+  /** Listens to the events of every provider built, the first and those after a key rotation. */
+  observe?: (provider: Provider) => void;
+}): ProviderHost {
   const { config } = dependencies;
   let ring = keyRing;
   const references = createAccessTokenReferences({
@@ -41,6 +48,7 @@ export function createProviderHost({
   const build = () => {
     const provider = new Provider(config.issuer, providerConfiguration({ ...dependencies, jwks: ring.jwks, references }));
     observeProvider(provider, { logger, metrics });
+    observe?.(provider);
     return { provider, serve: mount(provider) };
   };
   let built = build();

@@ -119,6 +119,12 @@ describe('the OpenAPI document', () => {
       'DELETE /users/me': [{ bearer: ['openid'] }],
       'PUT /users/me/password': [{ bearer: ['openid'] }],
       'GET /users/{id}': [{ bearer: ['openid'] }],
+      'GET /users/me/grants': [{ bearer: ['openid'] }],
+      'DELETE /users/me/grants': [{ bearer: ['openid'] }],
+      'DELETE /users/me/grants/{id}': [{ bearer: ['openid'] }],
+      'GET /users/me/sessions': [{ bearer: ['openid'] }],
+      'DELETE /users/me/sessions': [{ bearer: ['openid'] }],
+      'DELETE /users/me/sessions/{id}': [{ bearer: ['openid'] }],
       'GET /openapi.json': null,
     });
     expect(new Set(operations().map(({ operation }) => operation.operationId)).size).toBe(operations().length);
@@ -197,6 +203,19 @@ async function intendedExchanges(): Promise<Exchange[]> {
 
   await produce('getUser', 200, { token: reader.token, id: reader.user.id });
   await produce('getUser', 404, { token: reader.token, id: randomUUID() });
+
+  const owner = await signedIn('openid');
+  await produce('listGrants', 200, { token: owner.token });
+  await produce('listSessions', 200, { token: owner.token });
+  await produce('revokeGrants', 204, { token: owner.token });
+  await produce('endSessions', 204, { token: owner.token });
+  await produce('revokeGrant', 404, { token: owner.token, id: randomUUID() });
+  await produce('endSession', 404, { token: owner.token, id: randomUUID() });
+  const ownSession = (await send(running, 'listSessions', { token: owner.token })).body.sessions[0].id as string;
+  await produce('endSession', 204, { token: owner.token, id: ownSession });
+  const granting = await signedIn('openid');
+  const ownGrant = (await send(running, 'listGrants', { token: granting.token })).body.grants[0].id as string;
+  await produce('revokeGrant', 204, { token: granting.token, id: ownGrant });
 
   const { headers } = await send(running, 'getOpenApiDocument');
   await produce('getOpenApiDocument', 200);

@@ -159,6 +159,31 @@ describe('oidc-provider adapter over PostgreSQL', () => {
     expect(await adapter('RefreshToken').find(otherModel)).toBeDefined();
   });
 
+  it('revokes a whole grant: the Grant row and every row of every model that belongs to it, and nothing else', async () => {
+    const grant = await save('Grant', { accountId: 'alice', clientId: 'app' });
+    const belonging = [await save('AccessToken', { grantId: grant }), await save('RefreshToken', { grantId: grant }), await save('AuthorizationCode', { grantId: grant })];
+    const otherGrant = await save('Grant', { accountId: 'alice', clientId: 'app' });
+    const otherToken = await save('RefreshToken', { grantId: otherGrant });
+
+    expect(await store.revokeGrant(grant)).toBe(4);
+
+    expect(await adapter('Grant').find(grant)).toBeUndefined();
+    for (const [index, model] of ['AccessToken', 'RefreshToken', 'AuthorizationCode'].entries()) expect(await adapter(model).find(belonging[index] as string)).toBeUndefined();
+    expect(await adapter('Grant').find(otherGrant)).toBeDefined();
+    expect(await adapter('RefreshToken').find(otherToken)).toBeDefined();
+  });
+
+  it("lists an account's rows of a model not expired at the given time, and no other account's or model's", async () => {
+    const kept = await save('Session', { accountId: 'alice', uid: 'u1' }, 'never');
+    const expiring = await save('Session', { accountId: 'alice', uid: 'u2' }, 10);
+    await save('Session', { accountId: 'bob', uid: 'u3' });
+    await save('Grant', { accountId: 'alice' });
+
+    expect((await store.listByAccountId('Session', 'alice', now())).map((payload) => payload.jti).sort()).toEqual([kept, expiring].sort());
+    advance(10);
+    expect((await store.listByAccountId('Session', 'alice', now())).map((payload) => payload.jti)).toEqual([kept]);
+  });
+
   it('finds a session by its uid, and only a session', async () => {
     const session = await save('Session', { uid: 'uid-1', accountId: 'account-1', authorizations: { 'client-1': { sid: 'sid-1', grantId: 'grant-1' } } });
     await save('Interaction', { uid: 'uid-2' });

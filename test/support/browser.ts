@@ -27,6 +27,9 @@ export interface Form {
 export class Browser {
   private readonly cookies = new Map<string, StoredCookie[]>();
 
+  /** `userAgent`: the User-Agent header it sends, when a test needs a real browser's. */
+  constructor(private readonly userAgent?: string) {}
+
   /** Follows redirects until a response that is not one, or until a URL for which `stopAt` is true. */
   async navigate(url: string | URL, init: { method?: string; body?: URLSearchParams; stopAt?: (url: URL) => boolean } = {}): Promise<Page> {
     let target = new URL(url);
@@ -38,7 +41,11 @@ export class Browser {
         method,
         body,
         redirect: 'manual',
-        headers: { cookie: this.cookieHeader(target), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: {
+          cookie: this.cookieHeader(target),
+          ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          ...(this.userAgent ? { 'user-agent': this.userAgent } : {}),
+        },
       });
       this.store(target, response.headers.getSetCookie());
       const location = response.headers.get('location');

@@ -1,0 +1,115 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { AccountService } from '../account/account-service.js';
+import type { ConnectedApps } from '../account/connected-apps.js';
+import type { PasswordChange } from '../account/password-change.js';
+import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
+import type { SignInSessions } from '../account/sign-in-sessions.js';
+import { ValidationError } from '../errors.js';
+import type { Csrf } from '../interactions/csrf.js';
+import { formBody, formField } from '../interactions/form.js';
+import type { SessionSightings } from '../provider/session-sightings.js';
+import { ACCOUNT_PATH } from './account-client.js';
+import { NOTICES, type AccountPage, type FormState, type Notice } from './account-page.js';
+import type { AccountSignIn, AccountVisitor } from './account-sign-in.js';
+import { SignedOutError } from './errors.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set on the account page's form posts once the browser's session is found. */
+    accountVisitor?: AccountVisitor;
+  }
+}
+
+export interface SelfServiceRoutesDependencies {
+  signIn: AccountSignIn;
+  page: AccountPage;
+  csrf: Csrf;
+  accounts: Pick<AccountService, 'updateProfile'>;
+  changePassword: PasswordChange;
+  connectedApps: Pick<ConnectedApps, 'revokeClient'>;
+  sessions: Pick<SignInSessions, 'end' | 'endOthers'>;
+  sightings: Pick<SessionSightings, 'note'>;
+}
+
+const isNotice = (value: unknown): value is Notice => typeof value === 'string' && Object.hasOwn(NOTICES, value);
+
+/** Post/redirect/get: a reload after an action does not repeat it. */
+function done(ctx: Context, notice: Notice): void {
+  ctx.status = 303;
+  ctx.redirect(`${ACCOUNT_PATH}?done=${notice}`);
+}
+
+function visitorOf(ctx: Context): AccountVisitor {
+  const { accountVisitor } = ctx.state;
+  if (!accountVisitor) throw new Error(`${ctx.method} ${ctx.path} reads the visitor without requiring a session`);
+  return accountVisitor;
+}
+
+/** The account page (/account) and its forms: each form is parsed here, checked against its anti-forgery token, then its session. */
+export function createSelfServiceRoutes({ signIn, page, csrf, accounts, changePassword, connectedApps, sessions, sightings }: SelfServiceRoutesDependencies): Middleware[] {
+  const signedIn: Middleware = async (ctx, next) => {
+    const visitor = await signIn.visitor(ctx);
+    if (!visitor) throw new SignedOutError();
+    ctx.state.accountVisitor = visitor;
+    await next();
+  };
+  const form = [formBody(), csrf.verify(), signedIn];
+
+  const router = new Router({ prefix: ACCOUNT_PATH });
+  router.get('/', async (ctx) => {
+    const visitor = await signIn.visitor(ctx);
+    if (!visitor) return signIn.start(ctx);
+    await sightings.note(ctx, { uid: visitor.sessionUid, accountId: visitor.user.id });
+    await page.render(ctx, visitor, { notice: isNotice(ctx.query.done) ? ctx.query.done : undefined });
+  });
+  router.get('/callback', (ctx) => signIn.finish(ctx));
+
+  router.post('/profile', ...form, async (ctx) => {
+    const visitor = visitorOf(ctx);
+    // Every field is posted; an empty one clears its claim, as null does in PATCH /api/v1/users/me.
+    const values = Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [field, formField(ctx, field)])) as Record<(typeof EDITABLE_PROFILE_FIELDS)[number], string>;
+    try {
+      await accounts.updateProfile(visitor.user.id, values satisfies ProfileChanges);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const fieldErrors: FormState['fieldErrors'] = Object.fromEntries(error.issues.map(({ field, message }) => [field, message]));
+      return page.render(ctx, visitor, { form: { values, fieldErrors, errors: { profile: 'The profile was not saved: correct the fields below.' } }, status: 400 });
+    }
+    done(ctx, 'profile');
+  });
+
+  router.post('/password', ...form, async (ctx) => {
+    const visitor = visitorOf(ctx);
+    try {
+      await changePassword(visitor.user.id, formField(ctx, 'currentPassword'), formField(ctx, 'newPassword'), { sessionUid: visitor.sessionUid });
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const errors: NonNullable<FormState['errors']> = {};
+      for (const { field, message } of error.issues) {
+        if (field === 'currentPassword' || field === 'newPassword') errors[field] = errors[field] ? `${errors[field]} ${message}` : message;
+      }
+      return page.render(ctx, visitor, { form: { errors }, status: 400 });
+    }
+    done(ctx, 'password');
+  });
+
+  router.post('/apps/revoke', ...form, async (ctx) => {
+    await connectedApps.revokeClient(visitorOf(ctx).user.id, formField(ctx, 'client'));
+    done(ctx, 'app');
+  });
+
+  router.post('/sessions/end', ...form, async (ctx) => {
+    await sessions.end(visitorOf(ctx).user.id, formField(ctx, 'session'));
+    done(ctx, 'session');
+  });
+
+  router.post('/sessions/end-others', ...form, async (ctx) => {
+    const { user, sessionUid } = visitorOf(ctx);
+    await sessions.endOthers(user.id, sessionUid);
+    done(ctx, 'sessions');
+  });
+
+  // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
+  return [router.routes() as Middleware, router.allowedMethods() as Middleware];
+}

@@ -1,0 +1,73 @@
+import type { Middleware } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../account/account-service.js';
+import type { ConnectedApps } from '../account/connected-apps.js';
+import { NotFoundError } from '../errors.js';
+import type { PasswordChange } from '../account/password-change.js';
+import type { SignInSessions } from '../account/sign-in-sessions.js';
+import { createCsrf } from '../interactions/csrf.js';
+import { errorPages, type ErrorPage } from '../interactions/error-pages.js';
+import { CsrfError, FormBodyError } from '../interactions/errors.js';
+import type { Views } from '../interactions/views.js';
+import type { Logger } from '../logger.js';
+import type { SessionSightings } from '../provider/session-sightings.js';
+import { ACCOUNT_PATH } from './account-client.js';
+import { createAccountPage } from './account-page.js';
+import { createAccountSignIn } from './account-sign-in.js';
+import { SignedOutError, SignInNotCompletedError } from './errors.js';
+import { createSelfServiceRoutes } from './routes.js';
+
+export interface SelfServiceDependencies {
+  issuer: string;
+  apiResource: string;
+  /** The provider serving now (it is rebuilt when signing keys rotate). */
+  provider: () => Provider;
+  views: Views;
+  accounts: Pick<AccountService, 'findActive' | 'updateProfile'>;
+  changePassword: PasswordChange;
+  connectedApps: ConnectedApps;
+  sessions: SignInSessions;
+  sightings: Pick<SessionSightings, 'note'>;
+  clientName: (clientId: string) => Promise<string | undefined>;
+  logger: Logger;
+}
+
+const backToAccount = { href: ACCOUNT_PATH, text: 'Back to your account' };
+
+/** The account page's refusals, in words; anything else is the shared "something went wrong". */
+function explain(error: unknown): ErrorPage | undefined {
+  if (error instanceof CsrfError) {
+    return {
+      status: 403,
+      reason: 'csrf_mismatch',
+      locals: { heading: 'This form could not be verified', message: 'Nothing was changed: the form did not come from your account page, or your browser did not send its cookie.', link: backToAccount },
+    };
+  }
+  if (error instanceof FormBodyError) return { status: 400, reason: 'unreadable_form', locals: { heading: 'This form could not be read', message: 'Nothing was changed.', link: backToAccount } };
+  if (error instanceof SignedOutError) {
+    return { status: 401, reason: 'signed_out', locals: { heading: 'You are signed out', message: 'Nothing was changed: this browser is no longer signed in to Latch.', link: { href: ACCOUNT_PATH, text: 'Sign in again' } } };
+  }
+  if (error instanceof SignInNotCompletedError) {
+    return { status: 400, reason: `account_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, or it was started in another window.', link: { href: ACCOUNT_PATH, text: 'Sign in to your account' } } };
+  }
+  if (error instanceof NotFoundError) {
+    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app or session is not connected to your account any more: it may have been removed already.', link: backToAccount } };
+  }
+  return undefined;
+}
+
+/** The user's own account page at /account: profile, email, password, connected apps and sessions. */
+export function createSelfService({ issuer, apiResource, provider, views, accounts, changePassword, connectedApps, sessions, sightings, clientName, logger }: SelfServiceDependencies): Middleware[] {
+  const csrf = createCsrf({ path: ACCOUNT_PATH });
+  const routes = createSelfServiceRoutes({
+    signIn: createAccountSignIn({ issuer, provider, accounts }),
+    page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
+    csrf,
+    accounts,
+    changePassword,
+    connectedApps,
+    sessions,
+    sightings,
+  });
+  return [errorPages({ views, logger, explain }), ...routes];
+}
