@@ -25,6 +25,7 @@ import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js'
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
+import { createThrottles } from './throttle/throttles.js';
 
 export interface Latch {
   app: Koa;
@@ -70,7 +71,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const keyRing = await signingKeys.load();
 
   const oidcStore = createPrismaOidcStore(prisma);
-  const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
+  const throttles = createThrottles(pool, config.rateLimits, { logger });
+  const interactions = createInteractions({ config, throttles, accounts, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -108,7 +110,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     accounts,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, throttles, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(publicMetadataCaching());

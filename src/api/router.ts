@@ -4,6 +4,7 @@ import type { AccountService } from '../account/account-service.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { Throttles } from '../throttle/throttles.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { mountOpenApi } from './openapi.js';
@@ -15,15 +16,17 @@ export interface ApiDependencies {
   bearer: BearerAuth;
   /** Sessions, grants and tokens, ended on the user's behalf. */
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  /** The same counters as the sign-in and registration pages. */
+  throttles: Throttles;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, bearer, tokens, throttles, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
-  mountUserRoutes(routes, { accounts });
-  mountAccountRoutes(routes, { accounts, tokens, logger });
+  mountUserRoutes(routes, { accounts, registrationThrottle: throttles.registration });
+  mountAccountRoutes(routes, { accounts, tokens, signInThrottle: throttles.signIn, logger });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {
