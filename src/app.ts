@@ -56,7 +56,7 @@ const PURGE_INTERVAL_MS = 60_000;
  */
 export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS }: LatchOptions): Promise<Latch> {
   const metrics = createMetrics();
-  const pool = createConnectionPool(databaseUrl, config.database.poolMax);
+  const pool = createConnectionPool(databaseUrl, config.database);
   metrics.observePool(pool, config.database.poolMax);
   const prisma = createPrismaClient(pool);
   const accounts = createAccountService({
