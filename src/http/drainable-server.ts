@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer } from 'node:net';
 
 export interface DrainableServer {
   server: Server;
@@ -36,14 +37,12 @@ export function drainableServer(handle: (request: IncomingMessage, response: Ser
     async drain(deadlineSeconds) {
       draining = true;
       for (const response of handling) if (!response.headersSent) response.setHeader('Connection', 'close');
-      // Node also closes the connections that are idle now; the busy ones close after their response.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const handled = handling.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (onSettled = resolve));
-      // A response whose headers went out before the drain kept its connection open: close it once idle.
-      const finished = handled.then(() => {
-        server.closeIdleConnections();
-        return closed;
-      });
+      // Not http.Server#close: it also drops every connection idle at this instant, and a keep-alive
+      // client may be sending its next request on one right now (it would be reset). Such a request
+      // is answered with Connection: close instead; a connection left idle ends at keepAliveTimeout.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // Every connection has ended, but a handler may outlive its client.
+      const finished = closed.then(() => (handling.size === 0 ? undefined : new Promise<void>((resolve) => (onSettled = resolve))));
 
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => {
