@@ -32,6 +32,7 @@ import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './self-service/account-client.js';
 import { createSelfService } from './self-service/self-service.js';
+import { createThrottles } from './throttle/throttles.js';
 
 export interface Latch {
   app: Koa;
@@ -62,7 +63,7 @@ const PURGE_INTERVAL_MS = 60_000;
  */
 export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS }: LatchOptions): Promise<Latch> {
   const metrics = createMetrics();
-  const pool = createConnectionPool(databaseUrl, config.database.poolMax);
+  const pool = createConnectionPool(databaseUrl, config.database);
   metrics.observePool(pool, config.database.poolMax);
   const prisma = createPrismaClient(pool);
   const accounts = createAccountService({
@@ -77,6 +78,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const keyRing = await signingKeys.load();
 
   const oidcStore = createPrismaOidcStore(prisma);
+  const throttles = createThrottles(pool, config.rateLimits, { logger });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
   const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID]);
@@ -87,8 +89,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, logger, now });
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, logger, now });
   const sightings = createSessionSightings({ sessions, logger, now });
-  const changePassword = createPasswordChange({ accounts, tokens: oidcStore, logger });
-  const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
+  const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, logger });
+  const interactions = createInteractions({ config, throttles, accounts, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -127,7 +129,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     accounts,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(

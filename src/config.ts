@@ -76,6 +76,8 @@ const environmentSchema = z.object({
   ISSUER: httpUrl.optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }).optional(),
   DATABASE_POOL_MAX: wholeNumber(1, 200).default(10),
+  DATABASE_STATEMENT_TIMEOUT: seconds(600).default(5),
+  DATABASE_CONNECT_TIMEOUT: seconds(600).default(5),
   LATCH_DATA_DIR: z.string().min(1).optional(),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   MIGRATE_ON_START: booleanFlag.optional(),
@@ -118,6 +120,14 @@ export interface Argon2Parameters {
   parallelism: number;
 }
 
+export interface DatabasePoolOptions {
+  poolMax: number;
+  /** How long one statement may take, from sending it until its answer, before it fails as unavailable. */
+  statementTimeoutMs: number;
+  /** How long a request waits for a pool connection (a free one, or a new one opened) before it fails as unavailable. */
+  connectTimeoutMs: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   http: {
@@ -131,9 +141,7 @@ export interface Config {
   /** Prometheus /metrics, on a listener of its own. */
   metrics: { host: string; port: number };
   issuer: string;
-  database:
-    | { kind: 'external'; url: string; poolMax: number }
-    | { kind: 'embedded'; dataDir: string; port: number; poolMax: number };
+  database: ({ kind: 'external'; url: string } | { kind: 'embedded'; dataDir: string; port: number }) & DatabasePoolOptions;
   migrateOnStart: boolean;
   logLevel: string;
   secrets: {
@@ -210,9 +218,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     http: { host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'), port: env.PORT, trustedProxies: env.TRUST_PROXY, shutdownTimeout: env.SHUTDOWN_TIMEOUT },
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     issuer,
-    database: env.DATABASE_URL
-      ? { kind: 'external', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }
-      : { kind: 'embedded', dataDir: resolve(dataDir, 'postgres'), port: env.EMBEDDED_POSTGRES_PORT, poolMax: env.DATABASE_POOL_MAX },
+    database: {
+      ...(env.DATABASE_URL ? { kind: 'external', url: env.DATABASE_URL } : { kind: 'embedded', dataDir: resolve(dataDir, 'postgres'), port: env.EMBEDDED_POSTGRES_PORT }),
+      poolMax: env.DATABASE_POOL_MAX,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT * 1000,
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT * 1000,
+    },
     migrateOnStart: env.MIGRATE_ON_START ?? !production,
     logLevel: env.LOG_LEVEL,
     secrets: secretsFrom(env, dataDir),

@@ -95,3 +95,15 @@ export class NotFoundError extends AppError {
 export class UnavailableError extends AppError {
   readonly kind = 'unavailable';
 }
+
+/** Refused by a throttle; the client may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError {
+  readonly kind = 'too_many_requests';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createLatch } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { runMigrationsInChildProcess } from './db/run-migrations.js';
+import { drainableServer } from './http/drainable-server.js';
 import { createLogger } from './logger.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 
@@ -20,23 +20,6 @@ function announceDevelopmentMode(config: Config, dataDir: string): void {
   const width = Math.max(...lines.map((line) => line.length));
   const rule = '='.repeat(width);
   process.stderr.write(`\n${rule}\n${lines.join('\n')}\n${rule}\n\n`);
-}
-
-/**
- * Stops taking connections, lets requests in flight finish until the deadline, then cuts what is
- * left. Idle keep-alive connections are closed at once so that clients reconnect elsewhere.
- */
-async function drain(server: Server, deadlineSeconds: number): Promise<boolean> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), deadlineSeconds * 1000);
-  });
-  const finished = await Promise.race([closed.then(() => true as const), deadline]);
-  clearTimeout(timer);
-  if (!finished) server.closeAllConnections();
-  return finished;
 }
 
 async function main(): Promise<void> {
@@ -57,8 +40,7 @@ async function main(): Promise<void> {
   }
 
   const latch = await createLatch(config, { databaseUrl: database.url, logger });
-  const server = createServer(latch.app.callback());
-  // Requests already accepted finish during shutdown; new keep-alive requests are told to reconnect.
+  const { server, drain } = drainableServer(latch.app.callback());
   server.listen(config.http.port, config.http.host);
   await once(server, 'listening');
   const metricsServer = await startMetricsServer(latch.metrics.registry, config.metrics);
@@ -70,7 +52,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal, deadlineSeconds: config.http.shutdownTimeout }, 'shutting down: finishing requests in flight');
-    const drained = await drain(server, config.http.shutdownTimeout);
+    // The pool closes only once no handler can still be using it.
+    const drained = await drain(config.http.shutdownTimeout);
     metricsServer.close();
     await latch.close();
     await database.stop();

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, trustedProxies: 0, shutdownTimeout: 10 });
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(config.issuer).toBe('http://localhost:3000');
-    expect(config.database).toEqual({ kind: 'embedded', dataDir: join(dataDir, 'postgres'), port: 54329, poolMax: 10 });
+    expect(config.database).toEqual({ kind: 'embedded', dataDir: join(dataDir, 'postgres'), port: 54329, poolMax: 10, statementTimeoutMs: 5_000, connectTimeoutMs: 5_000 });
     expect(config.migrateOnStart).toBe(true);
     expect(config.secureCookies).toBe(false);
     expect(config.oidc).toEqual({
@@ -110,11 +110,16 @@ describe('loadConfig', () => {
   });
 
   it('uses DATABASE_URL when given', () => {
-    expect(loadConfig({ ...SECRETS, DATABASE_URL: 'postgres://u:p@db/latch', DATABASE_POOL_MAX: '5' }).database).toEqual({
+    expect(
+      loadConfig({ ...SECRETS, DATABASE_URL: 'postgres://u:p@db/latch', DATABASE_POOL_MAX: '5', DATABASE_STATEMENT_TIMEOUT: '2', DATABASE_CONNECT_TIMEOUT: '3' }).database,
+    ).toEqual({
       kind: 'external',
       url: 'postgres://u:p@db/latch',
       poolMax: 5,
+      statementTimeoutMs: 2_000,
+      connectTimeoutMs: 3_000,
     });
+    expect(() => loadConfig({ ...SECRETS, DATABASE_STATEMENT_TIMEOUT: '0' })).toThrow(/DATABASE_STATEMENT_TIMEOUT: must be between 1 and 600/);
   });
 
   it('reads resource servers and lifetimes', () => {

@@ -1,6 +1,14 @@
+import { TooManyRequestsError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import type { AccountService } from './account-service.js';
+
+/** Who is changing the password: the account, and the network the request came from (for the throttle). */
+export interface Changer {
+  user: { id: string; email: string };
+  ip: string;
+}
 
 /** What the person changing the password keeps: the session and grant they are using. */
 export interface Kept {
@@ -8,17 +16,42 @@ export interface Kept {
   grantId?: string;
 }
 
-/** Throws as AccountService.changePassword does (ValidationError fields currentPassword, newPassword). */
-export type PasswordChange = (userId: string, currentPassword: string, newPassword: string, kept: Kept) => Promise<void>;
+/**
+ * Throws as AccountService.changePassword does (ValidationError fields currentPassword, newPassword),
+ * and TooManyRequestsError once the current-password guesses reach the sign-in limits.
+ */
+export type PasswordChange = (changer: Changer, currentPassword: string, newPassword: string, kept: Kept) => Promise<void>;
 
 /**
- * A password change as the user makes it, from the account page or the REST API alike: whoever
- * knew the old password is signed out everywhere; the session and grant in use stay.
+ * A password change as the user makes it, from the account page or the REST API alike. The
+ * current-password check counts on the sign-in counters, so a stolen session or token does not
+ * become a password oracle; whoever knew the old password is signed out everywhere; the session
+ * and grant in use stay.
  */
-export function createPasswordChange({ accounts, tokens, logger }: { accounts: Pick<AccountService, 'changePassword'>; tokens: Pick<OidcStore, 'revokeByAccountId'>; logger: Logger }): PasswordChange {
-  return async (userId, currentPassword, newPassword, { sessionUid, grantId }) => {
-    await accounts.changePassword(userId, currentPassword, newPassword);
-    const revoked = await tokens.revokeByAccountId(userId, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
-    logger.info({ event: 'account.other_sessions_ended', userId, revoked }, 'other sessions and tokens ended after a password change');
+export function createPasswordChange({
+  accounts,
+  tokens,
+  signInThrottle,
+  logger,
+}: {
+  accounts: Pick<AccountService, 'changePassword'>;
+  tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  signInThrottle: SignInThrottle;
+  logger: Logger;
+}): PasswordChange {
+  return async ({ user, ip }, currentPassword, newPassword, { sessionUid, grantId }) => {
+    const gate = await signInThrottle.attempt(user.email, ip);
+    if (!gate.allowed) throw new TooManyRequestsError('Too many wrong passwords. Try again later.', gate.retryAfterSeconds);
+    try {
+      await accounts.changePassword(user.id, currentPassword, newPassword);
+    } catch (error) {
+      // Only a wrong current password was a guess; a new password the policy refuses was not.
+      if (!(error instanceof ValidationError) || error.issues.some((issue) => issue.field === 'currentPassword')) throw error;
+      await gate.succeeded();
+      throw error;
+    }
+    await gate.succeeded();
+    const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
+    logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
   };
 }

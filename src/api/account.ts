@@ -3,9 +3,10 @@ import type { AccountService } from '../account/account-service.js';
 import { UserNotFoundError } from '../account/errors.js';
 import type { PasswordChange } from '../account/password-change.js';
 import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
-import { ValidationError } from '../errors.js';
+import { TooManyRequestsError, ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
 import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from './user-representation.js';
@@ -36,6 +37,8 @@ export interface AccountRoutesDependencies {
   accounts: AccountService;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
   changePassword: PasswordChange;
+  /** Current-password checks count as sign-in attempts: a stolen token must not become a password oracle. */
+  signInThrottle: SignInThrottle;
   logger: Logger;
 }
 
@@ -44,7 +47,14 @@ export interface AccountRoutesDependencies {
  * password, not the token's scope, is what allows changing the password or deleting the account:
  * a stolen token alone must not be enough for either.
  */
-export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, changePassword, logger }: AccountRoutesDependencies): void {
+export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, changePassword, signInThrottle, logger }: AccountRoutesDependencies): void {
+  /** Counts a current-password check on the sign-in counters of the account and the client's network. */
+  const passwordCheck = async (email: string, ip: string) => {
+    const gate = await signInThrottle.attempt(email, ip);
+    if (!gate.allowed) throw new TooManyRequestsError('Too many wrong passwords. Try again later.', gate.retryAfterSeconds);
+    return gate;
+  };
+
   const theUser = { description: 'The signed-in user.', body: userRepresentationSchema };
   // Every route below reads the account, and the token's record, from the database.
   const storageProblems = ['internal', 'unavailable'] as const;
@@ -84,11 +94,11 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, change
       scope: 'openid',
       body: passwordChangeSchema,
       replies: { 204: { description: 'Changed.' } },
-      problems: ['invalid_input', ...storageProblems],
+      problems: ['invalid_input', 'too_many_requests', ...storageProblems],
     },
     async (ctx, input) => {
       const { user, grantId, sessionUid } = callerOf(ctx);
-      await inApiNames(changePassword(user.id, input.current_password, input.new_password, { grantId, sessionUid }));
+      await inApiNames(changePassword({ user, ip: ctx.ip }, input.current_password, input.new_password, { grantId, sessionUid }));
       return { status: 204 };
     },
   );
@@ -103,15 +113,17 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, change
       scope: 'openid',
       body: deletionSchema,
       replies: { 204: { description: 'Deleted.' } },
-      problems: ['invalid_input', ...storageProblems],
+      problems: ['invalid_input', 'too_many_requests', ...storageProblems],
     },
     async (ctx, input) => {
       const { user } = callerOf(ctx);
+      const gate = await passwordCheck(user.email, ctx.ip);
       // The same check, in result and in time, as signing in with the account's own email address.
       const confirmed = await accounts.authenticate(user.email, input.current_password);
       if (confirmed?.id !== user.id) {
         throw new ValidationError([{ field: 'current_password', message: 'The current password is not correct.' }]);
       }
+      await gate.succeeded();
       // Tokens first: should the deletion then fail, nothing issued for the account still works.
       const revoked = await tokens.revokeByAccountId(user.id);
       await accounts.delete(user.id);

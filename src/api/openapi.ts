@@ -34,6 +34,7 @@ const responseName = (kind: ProblemKind) => kind.replace(/(^|_)([a-z])/g, (_matc
 const PROBLEM_HEADERS: Partial<Record<ProblemKind, JsonObject>> = {
   unauthorized: { 'WWW-Authenticate': { description: 'The RFC 6750 bearer challenge, with error="invalid_token" when a token was sent.', required: true, schema: { type: 'string' } } },
   forbidden: { 'WWW-Authenticate': { description: 'With error="insufficient_scope" when the token was not granted the scope the operation needs (RFC 6750).', schema: { type: 'string' } } },
+  too_many_requests: { 'Retry-After': { description: 'Seconds until the throttle allows another attempt.', required: true, schema: { type: 'integer' } } },
   unavailable: { 'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer' } } },
 };
 

@@ -7,6 +7,7 @@ import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { Throttles } from '../throttle/throttles.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { mountConnectedAppsRoutes } from './connected-apps.js';
@@ -22,15 +23,17 @@ export interface ApiDependencies {
   changePassword: PasswordChange;
   connectedApps: ConnectedApps;
   sessions: SignInSessions;
+  /** The same counters as the sign-in and registration pages. */
+  throttles: Throttles;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, bearer, tokens, changePassword, connectedApps, sessions, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, bearer, tokens, changePassword, connectedApps, sessions, throttles, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
-  mountUserRoutes(routes, { accounts });
-  mountAccountRoutes(routes, { accounts, tokens, changePassword, logger });
+  mountUserRoutes(routes, { accounts, registrationThrottle: throttles.registration });
+  mountAccountRoutes(routes, { accounts, tokens, changePassword, signInThrottle: throttles.signIn, logger });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);

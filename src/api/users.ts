@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { AccountService } from '../account/account-service.js';
+import { TooManyRequestsError } from '../errors.js';
+import type { RegistrationThrottle } from '../throttle/registration-throttle.js';
 import type { ApiRoutes } from './operation.js';
 import { presentUser, userRepresentationSchema } from './user-representation.js';
 
@@ -16,19 +18,23 @@ export const registrationSchema = z.strictObject({
   name: requiredString('name').max(255, 'name must be at most 255 characters').optional(),
 }).meta({ id: 'Registration' });
 
-export function mountUserRoutes(routes: ApiRoutes, { accounts }: { accounts: AccountService }): void {
+export function mountUserRoutes(routes: ApiRoutes, { accounts, registrationThrottle }: { accounts: AccountService; registrationThrottle: RegistrationThrottle }): void {
   routes.add(
     {
       id: 'registerUser',
       method: 'post',
       path: '/users',
       summary: 'Register a user',
-      description: 'Creates an account with a password; the password policy (NIST SP 800-63B) is checked here.',
+      description:
+        'Creates an account with a password; the password policy (NIST SP 800-63B) is checked here. Registrations are limited per client network, counted together with the registration page.',
       body: registrationSchema,
       replies: { 201: { description: 'The new user.', body: userRepresentationSchema, headers: { Location: 'The path of the new user.' } } },
-      problems: ['invalid_input', 'conflict', 'internal', 'unavailable'],
+      problems: ['invalid_input', 'conflict', 'too_many_requests', 'internal', 'unavailable'],
     },
     async (ctx, input) => {
+      // Before anything else: each attempt may cost a hash, and a 409 tells whether an email is taken.
+      const wait = await registrationThrottle.attempt(ctx.ip);
+      if (wait !== null) throw new TooManyRequestsError('Too many accounts have been registered from your network. Try again later.', wait);
       const user = await accounts.register(input);
       ctx.set('Location', `${ctx.path}/${user.id}`);
       return { status: 201, body: presentUser(user) };

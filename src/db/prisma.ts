@@ -1,19 +1,38 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import type { DatabasePoolOptions } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
 
-/** A bounded node-postgres pool: the only way Latch opens database connections. */
-export function createConnectionPool(databaseUrl: string, poolMax: number): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max: poolMax, connectionTimeoutMillis: 5_000 });
+/** For the CLI's short-lived pools: the configuration's own defaults. */
+const DEFAULT_TIMEOUTS = { statementTimeoutMs: 5_000, connectTimeoutMs: 5_000 };
+/**
+ * PostgreSQL cancels a statement at the statement timeout; the driver gives up this much later,
+ * for a server that cannot even answer (frozen, or the network gone without a reset).
+ */
+const CLIENT_GRACE_MS = 1_000;
+
+/**
+ * A bounded node-postgres pool: the only way Latch opens database connections. Every wait on the
+ * database is bounded, so that a stalled server turns into 503s within seconds instead of
+ * requests that hang for as long as their clients wait.
+ */
+export function createConnectionPool(databaseUrl: string, { poolMax, statementTimeoutMs, connectTimeoutMs }: DatabasePoolOptions): pg.Pool {
+  return new pg.Pool({
+    connectionString: databaseUrl,
+    max: poolMax,
+    connectionTimeoutMillis: connectTimeoutMs,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + CLIENT_GRACE_MS,
+  });
 }
 
 /** A Prisma client over a pool it owns: $disconnect ends the pool. */
 export function createPrismaClient(pool: pg.Pool): PrismaClient;
 export function createPrismaClient(databaseUrl: string, poolMax: number): PrismaClient;
 export function createPrismaClient(source: pg.Pool | string, poolMax = 10): PrismaClient {
-  const pool = typeof source === 'string' ? createConnectionPool(source, poolMax) : source;
+  const pool = typeof source === 'string' ? createConnectionPool(source, { poolMax, ...DEFAULT_TIMEOUTS }) : source;
   // An idle connection dropped by the server (a restart, a failover) must not crash the process;
   // the pool replaces it on the next query.
   const adapter = new PrismaPg(pool, { disposeExternalPool: true, onPoolError: () => {} });

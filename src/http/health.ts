@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { RETRY_AFTER_SECONDS } from './problem.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -47,6 +48,8 @@ export function healthEndpoints(checks: ReadinessCheck[]): Middleware {
     const ready = Object.values(results).every((outcome) => outcome === 'ok');
     ctx.set('Cache-Control', 'no-store');
     ctx.status = ready ? 200 : 503;
+    // A load balancer or orchestrator may honour it; every other 503 of Latch carries it too.
+    if (!ready) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.body = { status: ready ? 'ready' : 'unavailable', checks: results };
   };
 }

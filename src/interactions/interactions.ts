@@ -3,23 +3,20 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import { projectRoot, type Config } from '../config.js';
-import type { PrismaClient } from '../db/prisma.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
+import type { Throttles } from '../throttle/throttles.js';
 import { createCsrf } from './csrf.js';
 import { errorPages } from './error-pages.js';
 import { homePage } from './home-page.js';
 import { createProviderPages } from './provider-pages.js';
-import { createRateLimits } from './rate-limits.js';
-import { createRegistrationThrottle } from './registration-throttle.js';
 import { createInteractionRouter } from './routes/router.js';
-import { createSignInThrottle } from './sign-in-throttle.js';
 import { createViews, type Views } from './views.js';
 
 export interface InteractionsDependencies {
   config: Config;
-  prisma: PrismaClient;
+  throttles: Throttles;
   accounts: AccountService;
   /** The provider serving now (it is rebuilt when signing keys rotate). */
   provider: () => Provider;
@@ -39,18 +36,17 @@ export interface Interactions {
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, prisma, accounts, provider, logger, metrics }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, throttles, accounts, provider, logger, metrics }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
   const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development' });
-  const rateLimits = createRateLimits(prisma, { logger });
 
   const router = createInteractionRouter({
     provider,
     accounts,
     views,
     csrf: createCsrf({ path: INTERACTION_PATH }),
-    signInThrottle: createSignInThrottle(rateLimits, config.rateLimits),
-    registrationThrottle: createRegistrationThrottle(rateLimits, config.rateLimits),
+    signInThrottle: throttles.signIn,
+    registrationThrottle: throttles.registration,
     requireEmailVerification: config.accounts.requireEmailVerification,
     apiResource: config.oidc.apiResource,
     logger,

@@ -5,7 +5,7 @@ import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
-import { ValidationError } from '../errors.js';
+import { TooManyRequestsError, ValidationError } from '../errors.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { formBody, formField } from '../interactions/form.js';
 import type { SessionSightings } from '../provider/session-sightings.js';
@@ -82,8 +82,12 @@ export function createSelfServiceRoutes({ signIn, page, csrf, accounts, changePa
   router.post('/password', ...form, async (ctx) => {
     const visitor = visitorOf(ctx);
     try {
-      await changePassword(visitor.user.id, formField(ctx, 'currentPassword'), formField(ctx, 'newPassword'), { sessionUid: visitor.sessionUid });
+      await changePassword({ user: visitor.user, ip: ctx.ip }, formField(ctx, 'currentPassword'), formField(ctx, 'newPassword'), { sessionUid: visitor.sessionUid });
     } catch (error) {
+      if (error instanceof TooManyRequestsError) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+        return page.render(ctx, visitor, { form: { errors: { currentPassword: error.message } }, status: 429 });
+      }
       if (!(error instanceof ValidationError)) throw error;
       const errors: NonNullable<FormState['errors']> = {};
       for (const { field, message } of error.issues) {

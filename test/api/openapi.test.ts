@@ -230,6 +230,17 @@ async function intendedExchanges(): Promise<Exchange[]> {
   for (const { operation } of operations().filter(({ operation }) => 'requestBody' in operation)) {
     await produce(operation.operationId, 415, { token: reader.token, form: { given_name: 'Ada' }, id: reader.user.id });
   }
+  // Throttled: this address's registration and sign-in counters past their limits, then forgotten again.
+  await query(
+    running.databaseUrl,
+    `INSERT INTO rate_limits (key, points, expire)
+     VALUES ('registration_ip:127.0.0.1', 1000000, now() + interval '1 minute'), ('signin_ip:127.0.0.1', 1000000, now() + interval '1 minute')
+     ON CONFLICT (key) DO UPDATE SET points = excluded.points, expire = excluded.expire`,
+  );
+  await produce('registerUser', 429, { json: registration() });
+  await produce('changePassword', 429, { token: reader.token, json: { current_password: 'not the password', new_password: 'a new and long passphrase' } });
+  await produce('deleteCurrentUser', 429, { token: reader.token, json: { current_password: 'not the password' } });
+  await query(running.databaseUrl, 'DELETE FROM rate_limits');
   return exchanges;
 }
 

@@ -1,11 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from './free-port.js';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
 
 export interface LatchProcess {
   child: ChildProcessWithoutNullStreams;
@@ -16,13 +14,15 @@ export interface LatchProcess {
 }
 
 /**
- * Runs `src/main.ts` as its own process, exactly as `npm run dev` would, with only the given
- * environment (plus PATH), and resolves once it answers /healthz on its PORT.
+ * Runs `src/main.ts` as its own process, with only the given environment (plus PATH), and resolves
+ * once it answers /healthz on its PORT. tsx is loaded into the process rather than run as its CLI:
+ * the CLI relays signals to a child it SIGKILLs when that child does not acknowledge within 30 ms,
+ * as a busy one may not, and signals must reach Latch as they do in production (`node dist/main.js`).
  */
 export async function spawnLatch(environment: Record<string, string>, { timeoutMs = 30_000 } = {}): Promise<LatchProcess> {
   // Every process needs a metrics port of its own.
   const metricsPort = environment.METRICS_PORT ?? String(await findFreePort());
-  const child = spawn(process.execPath, [tsxCli, 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', METRICS_PORT: metricsPort, ...environment },
   });

@@ -2,9 +2,9 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../../account/account-service.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { RegistrationThrottle } from '../../throttle/registration-throttle.js';
+import type { SignInThrottle } from '../../throttle/sign-in-throttle.js';
 import type { Csrf } from '../csrf.js';
-import type { RegistrationThrottle } from '../registration-throttle.js';
-import type { SignInThrottle } from '../sign-in-throttle.js';
 import type { Views } from '../views.js';
 
 /** What the interaction steps are built from; each takes the part it uses. */

@@ -1,4 +1,4 @@
-import { networkKey } from '../../src/interactions/network-key.js';
+import { networkKey } from '../../src/throttle/network-key.js';
 
 describe('networkKey', () => {
   it('keeps an IPv4 address as it is, also when IPv4-mapped', () => {

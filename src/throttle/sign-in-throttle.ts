@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { normalizeEmail } from '../account/email.js';
 import { networkKey } from './network-key.js';
-import type { RateLimits } from './rate-limits.js';
+import type { Limit, RateLimits } from './rate-limits.js';
 
 export type SignInGate =
   | { allowed: true; /** The credentials were right: this attempt does not count. */ succeeded(): Promise<void> }
   | { allowed: false; retryAfterSeconds: number };
 
 export interface SignInThrottle {
-  /** Counts a sign-in attempt for this email and client IP before the password is checked. */
+  /**
+   * Counts a sign-in attempt for this email and client IP before the password is checked: the
+   * sign-in form and every API route that checks a current password, on the same counters, so
+   * that an attacker gains nothing by alternating between them.
+   */
   attempt(email: string, ip: string): Promise<SignInGate>;
 }
 
@@ -19,27 +23,25 @@ export interface SignInLimits {
 }
 
 /**
- * Brute-force protection for the password form. Every attempt is counted up front and given back
+ * Brute-force protection for every password check. Every attempt is counted up front and given back
  * when it succeeds, so that a burst of parallel guesses cannot all slip in before the first
  * failure is recorded. The account key is counted whether or not such an account exists, so a
  * lockout says nothing about which emails are registered.
  */
 export function createSignInThrottle(rateLimits: RateLimits, limits: SignInLimits): SignInThrottle {
   const window = { durationSeconds: limits.signInLockoutSeconds, blockSeconds: limits.signInLockoutSeconds };
-  const perIp = rateLimits.limit({ keyPrefix: 'signin_ip', points: limits.signInFailuresPerIp, ...window });
-  const perAccount = rateLimits.limit({ keyPrefix: 'signin_account', points: limits.signInFailuresPerAccount, ...window });
+  const perIp: Limit = { keyPrefix: 'signin_ip', points: limits.signInFailuresPerIp, ...window };
+  const perAccount: Limit = { keyPrefix: 'signin_account', points: limits.signInFailuresPerAccount, ...window };
 
   return {
     async attempt(email, ip) {
-      const network = networkKey(ip);
-      const account = accountKey(email);
-      const wait = (await perIp.consume(network)) ?? (await perAccount.consume(account));
+      const network = { limit: perIp, key: networkKey(ip) };
+      const account = { limit: perAccount, key: accountKey(email) };
+      const wait = await rateLimits.consume([network, account]);
       if (wait !== null) return { allowed: false, retryAfterSeconds: wait };
       return {
         allowed: true,
-        async succeeded() {
-          await Promise.all([perAccount.clear(account), perIp.refund(network)]);
-        },
+        succeeded: () => rateLimits.settle({ clear: [account], refund: [network] }),
       };
     },
   };

@@ -1,0 +1,17 @@
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createRateLimits } from './rate-limits.js';
+import { createRegistrationThrottle, type RegistrationThrottle } from './registration-throttle.js';
+import { createSignInThrottle, type SignInThrottle } from './sign-in-throttle.js';
+
+/** The throttles the pages and the REST API share: one counter per rule, whichever surface is used. */
+export interface Throttles {
+  signIn: SignInThrottle;
+  registration: RegistrationThrottle;
+}
+
+export function createThrottles(pool: pg.Pool, limits: Config['rateLimits'], { logger }: { logger: Logger }): Throttles {
+  const rateLimits = createRateLimits(pool, { logger });
+  return { signIn: createSignInThrottle(rateLimits, limits), registration: createRegistrationThrottle(rateLimits, limits) };
+}
