@@ -8,6 +8,7 @@ import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
+import { listenForInvalidation } from './db/invalidation.js';
 import { createConnectionPool, createPrismaClient } from './db/prisma.js';
 import { migrationsApplied } from './db/readiness.js';
 import { healthEndpoints } from './http/health.js';
@@ -21,7 +22,7 @@ import { createAdapter } from './provider/adapter.js';
 import { INTERACTION_PATH } from './provider/configuration.js';
 import { startExpiredPurge } from './provider/expiry-purge.js';
 import { DEFAULT_WATCH_INTERVAL_MS, signingKeysOf, type SigningKeys } from './provider/keys/signing-keys.js';
-import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js';
+import { CLIENT_CHANNEL, createOidcStore, type OidcStore } from './provider/oidc-store.js';
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
@@ -69,7 +70,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 
-  const oidcStore = createPrismaOidcStore(prisma);
+  const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
+  const oidcStore = createOidcStore(pool, { clientInvalidation });
   const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
@@ -124,6 +126,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     async close() {
       await keyWatch.stop();
       await purge.stop();
+      await clientInvalidation.stop();
       await prisma.$disconnect();
     },
   };
