@@ -10,6 +10,8 @@ export interface Usage {
   /** Microseconds of CPU, user + system, since the process started. */
   cpuMicros: number;
   rssBytes: number;
+  /** V8's live heap: what the process holds, as opposed to memory the allocator has not returned. */
+  heapUsedBytes: number;
 }
 
 type Request = { id: number; method: string; args: unknown };
@@ -71,7 +73,8 @@ export function serveParent(start: () => Promise<{ port: number; stop(): Promise
     ready: async () => (await started).port,
     usage: (): Usage => {
       const { user, system } = process.cpuUsage();
-      return { cpuMicros: user + system, rssBytes: process.memoryUsage.rss() };
+      const { rss, heapUsed } = process.memoryUsage();
+      return { cpuMicros: user + system, rssBytes: rss, heapUsedBytes: heapUsed };
     },
     // Between phases, so that "after" is what the process holds, not garbage it has not collected yet.
     gc: () => globalThis.gc?.(),

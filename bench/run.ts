@@ -5,7 +5,7 @@
  *
  * BENCH_SECONDS (default 5) bounds each measurement, BENCH_REQUESTS caps it in requests (CI's short
  * mode), BENCH_CONCURRENCY (16) is the closed loop's workers, BENCH_PROFILE=1 profiles Latch per
- * scenario, BENCH_SCALE=1 adds the scale runs. DATABASE_URL: bench against that server instead.
+ * scenario. DATABASE_URL: bench against that server instead.
  */
 import { mkdir } from 'node:fs/promises';
 import { cpus, availableParallelism } from 'node:os';
@@ -19,14 +19,12 @@ import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operati
 import { openBenchDatabase, type BenchDatabase } from './postgres.js';
 import { freePort } from './ports.js';
 import type { ProfileSummary } from './profile.js';
-import { runScale } from './scale.js';
 
 const environment = process.env;
 const SECONDS = Number(environment.BENCH_SECONDS ?? 5);
 const MAX_REQUESTS = Number(environment.BENCH_REQUESTS ?? Number.POSITIVE_INFINITY);
 const CONCURRENCY = Number(environment.BENCH_CONCURRENCY ?? 16);
 const PROFILE = environment.BENCH_PROFILE === '1';
-const SCALE = environment.BENCH_SCALE === '1';
 const PROFILE_DIR = 'bench/profiles';
 const REDIRECT_URI = 'http://127.0.0.1:1/callback';
 const PASSWORD = 'correct horse battery staple';
@@ -78,7 +76,7 @@ interface Row {
   latency?: { limitMs: number };
 }
 
-const rss = { idle: 0, during: 0, after: 0, settled: 0 };
+const rss = { idle: 0, during: 0, after: 0, settled: 0, heapIdle: 0, heapSettled: 0 };
 const profiles: [string, ProfileSummary][] = [];
 
 const logger = createLogger('silent');
@@ -97,12 +95,15 @@ try {
     LOG_LEVEL: 'info',
     // The bench registers and signs in from one address, far more often than a person would.
     REGISTRATIONS_PER_IP_PER_MINUTE: '100000',
+    ...(environment.BENCH_MALLOC === '1' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : {}),
   };
   const config = loadConfig(latchEnvironment);
   const latch = await startChild('latch', latchEnvironment);
   children.push(latch);
   await latch.call('gc');
-  rss.idle = (await latch.usage()).rssBytes;
+  const idle = await latch.usage();
+  rss.idle = idle.rssBytes;
+  rss.heapIdle = idle.heapUsedBytes;
 
   const { machine, app: appClient } = await latch.call<{ machine: { id: string; secret: string }; app: { id: string; secret: string } }>('seed', { redirectUri: REDIRECT_URI });
   const app: App = { ...appClient, redirectUri: REDIRECT_URI };
@@ -150,13 +151,15 @@ try {
   const bareClientCredentials = await measure(bare, bareOp('POST', '/token', machineForm, () => 'grant_type=client_credentials'));
   rows.push({ scenario: 'client_credentials (JWT)', latch: clientCredentials, floorName: 'bare oidc-provider', floor: bareClientCredentials, target: 0.7 });
 
-  const jwtToken = (JSON.parse((await send(port, 'POST', '/token', machineForm, 'grant_type=client_credentials')).body) as Tokens).access_token;
-  const opaqueToken = (JSON.parse((await send(bare.port, 'POST', '/token', machineForm, 'grant_type=client_credentials&resource=urn%3Abench%3Aopaque')).body) as Tokens).access_token;
+  // A token per worker, as many resource servers introspect many tokens: the same one 16 times at once would share its lookups.
+  const mint = async (target: number, body: string) => Promise.all(Array.from({ length: CONCURRENCY }, async () => (JSON.parse((await send(target, 'POST', '/token', machineForm, body)).body) as Tokens).access_token));
+  const jwtTokens = await mint(port, 'grant_type=client_credentials');
+  const opaqueTokens = await mint(bare.port, 'grant_type=client_credentials&resource=urn%3Abench%3Aopaque');
   rows.push({
     scenario: 'introspection (JWT)',
-    latch: await onLatch('introspection', latchOp('POST', '/token/introspection', machineForm, () => `token=${jwtToken}`)),
+    latch: await onLatch('introspection', async (worker) => ok(await send(port, 'POST', '/token/introspection', machineForm, `token=${jwtTokens[worker % CONCURRENCY]}`))),
     floorName: 'bare oidc-provider (opaque, memory)',
-    floor: await measure(bare, bareOp('POST', '/token/introspection', machineForm, () => `token=${opaqueToken}`)),
+    floor: await measure(bare, async (worker) => ok(await send(bare.port, 'POST', '/token/introspection', machineForm, `token=${opaqueTokens[worker % CONCURRENCY]}`))),
     target: 0.5,
   });
 
@@ -199,16 +202,17 @@ try {
 
   // What a signed-in app does next.
   const seeded = await bare.call<{ refreshTokens: string[]; accessTokens: string[] }>('seed', { clientId: app.id, count: CONCURRENCY * 2 });
-  const accessToken = tokens[0]?.access_token ?? '';
+  const bearer = (values: string[], worker: number) => ({ authorization: `Bearer ${values[worker % CONCURRENCY] ?? ''}` });
+  const accessTokens = tokens.map((token) => token.access_token);
   rows.push({
     scenario: 'userinfo',
-    latch: await onLatch('userinfo', latchOp('GET', '/me', { authorization: `Bearer ${accessToken}` })),
+    latch: await onLatch('userinfo', async (worker) => ok(await send(port, 'GET', '/me', bearer(accessTokens, worker)))),
     floorName: 'bare oidc-provider (opaque, memory)',
-    floor: await measure(bare, bareOp('GET', '/me', { authorization: `Bearer ${seeded.accessTokens[0]}` })),
+    floor: await measure(bare, async (worker) => ok(await send(bare.port, 'GET', '/me', bearer(seeded.accessTokens, worker)))),
   });
   rows.push({
     scenario: 'GET /api/v1/users/me',
-    latch: await onLatch('users-me', latchOp('GET', '/api/v1/users/me', { authorization: `Bearer ${accessToken}` })),
+    latch: await onLatch('users-me', async (worker) => ok(await send(port, 'GET', '/api/v1/users/me', bearer(accessTokens, worker)))),
     floorName: 'bare Koa, one INSERT + SELECT',
     floor: await measure(koa, async () => ok(await send(koa.port, 'GET', '/db')), { database }),
   });
@@ -247,10 +251,11 @@ try {
   await latch.call('gc');
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   await latch.call('gc');
-  rss.settled = (await latch.usage()).rssBytes;
+  const settled = await latch.usage();
+  rss.settled = settled.rssBytes;
+  rss.heapSettled = settled.heapUsedBytes;
 
   printReport(rows, { database: database.description, argon2: config.argon2 });
-  if (SCALE) await runScale({ database, latchEnvironment, machineForm, appForm, chains: tokens.map((token) => token.refresh_token ?? ''), jwtToken, first: latch, bounds, concurrency: CONCURRENCY });
 } finally {
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
   await database.stop();
@@ -266,7 +271,7 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
   out(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; argon2id m=${context.argon2.memoryCost} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`);
   out(`${SECONDS} s per measurement${Number.isFinite(MAX_REQUESTS) ? ` or ${MAX_REQUESTS} requests` : ''}, ${CONCURRENCY} concurrent, loopback; CPU is the server process's; statements from pg_stat_statements`);
   out();
-  const columns: [string, number][] = [['scenario', 40], ['req/s', 8], ['p50 ms', 8], ['p99 ms', 8], ['errors', 7], ['CPU ms', 7], ['stmts', 6], ['floor', 37], ['floor/s', 8], ['fl p99', 7], ['ratio', 6], ['target', 8], ['', 4]];
+  const columns: [string, number][] = [['scenario', 40], ['req/s', 8], ['p50 ms', 8], ['p99 ms', 8], ['errors', 7], ['CPU ms', 7], ['stmts', 6], ['floor', 37], ['floor/s', 8], ['fl p99', 7], ['fl CPU', 7], ['ratio', 6], ['target', 8], ['', 4]];
   const line = (cells: string[]) => out(cells.map((cell, index) => (index === 0 || index === 7 ? cell.padEnd(columns[index]?.[1] ?? 0) : cell.padStart(columns[index]?.[1] ?? 0))).join(' '));
   line(columns.map(([name]) => name));
   for (const row of rows) {
@@ -285,13 +290,14 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
       row.floorName,
       floor ? floor.perSecond.toFixed(0) : '–',
       floor?.p99 === undefined ? '–' : floor.p99.toFixed(1),
+      floor && 'cpuMsPerRequest' in floor ? floor.cpuMsPerRequest.toFixed(2) : '–',
       ratio === undefined ? '–' : row.latency ? `${ratio.toFixed(1)}×` : ratio.toFixed(2),
       target,
       met === undefined ? '' : met ? 'ok' : 'MISS',
     ]);
   }
   out();
-  out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle)`);
+  out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle); V8 heap after GC: idle ${mib(rss.heapIdle)}, after the bench ${mib(rss.heapSettled)}`);
   for (const [name, summary] of profiles) {
     out();
     out(`profile ${name} (${summary.file}):`);
