@@ -5,7 +5,7 @@
  *
  * BENCH_SECONDS (default 5) bounds each measurement, BENCH_REQUESTS caps it in requests (CI's short
  * mode), BENCH_CONCURRENCY (16) is the closed loop's workers, BENCH_PROFILE=1 profiles Latch per
- * scenario. DATABASE_URL: bench against that server instead.
+ * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts). DATABASE_URL: bench against that server instead.
  */
 import { mkdir } from 'node:fs/promises';
 import { cpus, availableParallelism } from 'node:os';
@@ -19,12 +19,14 @@ import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operati
 import { openBenchDatabase, type BenchDatabase } from './postgres.js';
 import { freePort } from './ports.js';
 import type { ProfileSummary } from './profile.js';
+import { runScale } from './scale.js';
 
 const environment = process.env;
 const SECONDS = Number(environment.BENCH_SECONDS ?? 5);
 const MAX_REQUESTS = Number(environment.BENCH_REQUESTS ?? Number.POSITIVE_INFINITY);
 const CONCURRENCY = Number(environment.BENCH_CONCURRENCY ?? 16);
 const PROFILE = environment.BENCH_PROFILE === '1';
+const SCALE = environment.BENCH_SCALE === '1';
 const PROFILE_DIR = 'bench/profiles';
 const REDIRECT_URI = 'http://127.0.0.1:1/callback';
 const PASSWORD = 'correct horse battery staple';
@@ -98,7 +100,10 @@ try {
     ...(environment.BENCH_MALLOC === '1' ? { MALLOC_MMAP_THRESHOLD_: '131072' } : {}),
   };
   const config = loadConfig(latchEnvironment);
+  const spawned = performance.now();
   const latch = await startChild('latch', latchEnvironment);
+  // From spawn to listening on a migrated database: includes tsx compiling the TypeScript, which `npm start` does not.
+  const coldStartMs = performance.now() - spawned;
   children.push(latch);
   await latch.call('gc');
   const idle = await latch.usage();
@@ -255,14 +260,17 @@ try {
   rss.settled = settled.rssBytes;
   rss.heapSettled = settled.heapUsedBytes;
 
-  printReport(rows, { database: database.description, argon2: config.argon2 });
+  printReport(rows, { database: database.description, argon2: config.argon2, coldStartMs });
+  if (SCALE) {
+    await runScale({ database, latchEnvironment, first: latch, machineForm, appForm, chains: tokens.slice(CONCURRENCY).map((token) => token.refresh_token ?? ''), jwtTokens, bounds, concurrency: CONCURRENCY });
+  }
 } finally {
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
   await database.stop();
 }
 process.exit(0);
 
-function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number } }): void {
+function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number }; coldStartMs: number }): void {
   const require = createRequire(import.meta.url);
   const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
@@ -297,6 +305,7 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
     ]);
   }
   out();
+  out(`Latch cold start (spawn to listening, TypeScript compiled on the fly by tsx): ${context.coldStartMs.toFixed(0)} ms`);
   out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle); V8 heap after GC: idle ${mib(rss.heapIdle)}, after the bench ${mib(rss.heapSettled)}`);
   for (const [name, summary] of profiles) {
     out();
