@@ -18,6 +18,8 @@ export interface BenchDatabase {
   description: string;
   /** Statements executed in this database so far; undefined when pg_stat_statements is unavailable. */
   statements(): Promise<number | undefined>;
+  /** Calls so far of each statement text, for telling what a scenario's statements are. */
+  statementsByQuery(): Promise<Map<string, number>>;
   query<T extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<T[]>;
   stop(): Promise<void>;
 }
@@ -68,6 +70,14 @@ export async function openBenchDatabase(databaseUrl: string | undefined, logger:
           WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'`,
       );
       return Number(rows[0]?.calls ?? 0);
+    },
+    async statementsByQuery() {
+      if (!counting) return new Map();
+      const { rows } = await pool.query<{ query: string; calls: string }>(
+        `SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = current_database() AND s.query NOT ILIKE '%pg_stat_statements%'`,
+      );
+      return new Map(rows.map((row) => [row.query, Number(row.calls)]));
     },
     async query<T extends pg.QueryResultRow>(sql: string, values?: unknown[]) {
       return (await pool.query<T>(sql, values)).rows;

@@ -79,7 +79,8 @@ interface Row {
 }
 
 const rss = { idle: 0, during: 0, after: 0, settled: 0, heapIdle: 0, heapSettled: 0 };
-const profiles: [string, ProfileSummary][] = [];
+/** Per profiled scenario: its CPU profile and the statements it ran, with their call counts. */
+const profiles: [string, ProfileSummary, [string, number][]][] = [];
 
 const logger = createLogger('silent');
 const database = await openBenchDatabase(environment.DATABASE_URL, logger);
@@ -133,9 +134,15 @@ try {
   const bareOp = (method: string, path: string, headers?: Record<string, string>, body?: () => string): Operation => async () => ok(await send(bare.port, method, path, headers, body?.()));
   const profiled = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     if (!PROFILE) return run();
+    const statementsBefore = await database.statementsByQuery();
     await latch.call('profileStart');
     const result = await run();
-    profiles.push([name, await latch.call<ProfileSummary>('profileStop', { directory: PROFILE_DIR, name: name.replace(/[^a-z0-9]+/gi, '-') })]);
+    const summary = await latch.call<ProfileSummary>('profileStop', { directory: PROFILE_DIR, name: name.replace(/[^a-z0-9]+/gi, '-') });
+    const statements = [...(await database.statementsByQuery())]
+      .map(([query, calls]): [string, number] => [query, calls - (statementsBefore.get(query) ?? 0)])
+      .filter(([, calls]) => calls > 0)
+      .sort((a, b) => b[1] - a[1]);
+    profiles.push([name, summary, statements]);
     return result;
   };
   const onLatch = (name: string, operation: Operation, options: Parameters<typeof measure>[2] = {}) => profiled(name, () => measure(latch, operation, { database, ...options }));
@@ -307,10 +314,12 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
   out();
   out(`Latch cold start (spawn to listening, TypeScript compiled on the fly by tsx): ${context.coldStartMs.toFixed(0)} ms`);
   out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle); V8 heap after GC: idle ${mib(rss.heapIdle)}, after the bench ${mib(rss.heapSettled)}`);
-  for (const [name, summary] of profiles) {
+  for (const [name, summary, statements] of profiles) {
     out();
     out(`profile ${name} (${summary.file}):`);
     out(`  by area: ${summary.areas.map(([area, share]) => `${area} ${(share * 100).toFixed(1)}%`).join(', ')}`);
     for (const [frame, share] of summary.top) out(`  ${(share * 100).toFixed(1).padStart(5)}%  ${frame}`);
+    if (statements.length > 0) out('  statements (calls):');
+    for (const [query, calls] of statements.slice(0, 12)) out(`  ${String(calls).padStart(7)}  ${query.replace(/\s+/g, ' ').slice(0, 150)}`);
   }
 }
