@@ -12,6 +12,7 @@ import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
+import { listenForInvalidation } from './db/invalidation.js';
 import { createConnectionPool, createPrismaClient } from './db/prisma.js';
 import { migrationsApplied } from './db/readiness.js';
 import { healthEndpoints } from './http/health.js';
@@ -25,7 +26,7 @@ import { createAdapter } from './provider/adapter.js';
 import { INTERACTION_PATH } from './provider/configuration.js';
 import { startExpiredPurge } from './provider/expiry-purge.js';
 import { DEFAULT_WATCH_INTERVAL_MS, signingKeysOf, type SigningKeys } from './provider/keys/signing-keys.js';
-import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js';
+import { CLIENT_CHANNEL, createOidcStore, type OidcStore } from './provider/oidc-store.js';
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
@@ -77,7 +78,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 
-  const oidcStore = createPrismaOidcStore(prisma);
+  const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
+  const oidcStore = createOidcStore(pool, { clientInvalidation });
   const throttles = createThrottles(pool, config.rateLimits, { logger });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
@@ -165,6 +167,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     async close() {
       await keyWatch.stop();
       await purge.stop();
+      await clientInvalidation.stop();
       await prisma.$disconnect();
     },
   };

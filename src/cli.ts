@@ -4,7 +4,7 @@ import { keysCommand } from './cli/keys.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { openDatabase } from './db/open-database.js';
-import { createPrismaClient } from './db/prisma.js';
+import { createConnectionPool, createPrismaClient } from './db/prisma.js';
 import { createLogger } from './logger.js';
 
 /**
@@ -42,9 +42,10 @@ async function main(argv: string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel, process.stderr);
   const database = await openDatabase(config, logger);
-  const prisma = createPrismaClient(database.url, POOL_MAX);
+  const pool = createConnectionPool(database.url, { poolMax: POOL_MAX });
+  const prisma = createPrismaClient(pool);
   try {
-    await command.run(args, { config, prisma, logger, print });
+    await command.run(args, { config, prisma, pool, logger, print });
   } catch (error) {
     logger.debug({ err: error }, `latch ${name} failed`);
     throw error;

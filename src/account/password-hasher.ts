@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import type { Argon2Parameters } from '../config.js';
+import { boundedConcurrency } from './bounded-concurrency.js';
 
 export interface PasswordVerification {
   valid: boolean;
@@ -29,9 +31,13 @@ function inStandardOrder(hash: string): string {
   return hash.replace(/\$m=(\d+),p=(\d+),t=(\d+)\$/, '$$m=$1,t=$3,p=$2$$');
 }
 
-/** argon2id at the configured cost. */
-export function createPasswordHasher(parameters: Argon2Parameters): PasswordHasher {
+/**
+ * argon2id at the configured cost, at most `concurrency` hashes at a time (one per core by
+ * default): sign-ins beyond that queue, and libuv's thread pool keeps threads for token signing.
+ */
+export function createPasswordHasher(parameters: Argon2Parameters, { concurrency = availableParallelism() } = {}): PasswordHasher {
   const options: argon2.HashOptions = { type: argon2.argon2id, ...parameters };
+  const queued = boundedConcurrency(concurrency);
   // Started now so that the first unknown-email sign-in does not pay for it (and stand out by its time).
   // The hash is of random bytes that are never kept: no password can be known to match it.
   const dummyHash = argon2.hash(randomBytes(32), options);
@@ -39,15 +45,16 @@ export function createPasswordHasher(parameters: Argon2Parameters): PasswordHash
   dummyHash.catch(() => undefined);
 
   return {
-    hash: async (password) => inStandardOrder(await argon2.hash(password, options)),
+    hash: async (password) => inStandardOrder(await queued(() => argon2.hash(password, options))),
 
     async verify(hash, password) {
-      const valid = await argon2.verify(hash, password);
+      const valid = await queued(() => argon2.verify(hash, password));
       return { valid, needsRehash: valid && (!hash.startsWith(ALGORITHM_PREFIX) || argon2.needsRehash(hash, parameters)) };
     },
 
     async verifyDummy(password) {
-      await argon2.verify(await dummyHash, password);
+      const hash = await dummyHash;
+      await queued(() => argon2.verify(hash, password));
     },
   };
 }

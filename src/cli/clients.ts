@@ -7,7 +7,7 @@ import { providerConfiguration, type ProviderPages } from '../provider/configura
 import { createAccessTokenReferences } from '../provider/access-token-references.js';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/keys/key-ring.js';
 import { signingKeysOf } from '../provider/keys/signing-keys.js';
-import { createPrismaOidcStore, type OidcStore } from '../provider/oidc-store.js';
+import { createOidcStore, type OidcStore } from '../provider/oidc-store.js';
 import { CliError, type CliContext, type Command } from './command.js';
 
 const USAGE = [
@@ -74,7 +74,7 @@ export const clientsCommand: Command = {
 };
 
 function clientAdmin(context: CliContext): ClientAdmin {
-  const store = createPrismaOidcStore(context.prisma);
+  const store = createOidcStore(context.pool);
   let provider: Promise<Provider> | undefined;
   return createClientAdmin({
     store,

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Logger } from '../logger.js';
@@ -6,6 +7,8 @@ import type { Logger } from '../logger.js';
 export interface CliContext {
   config: Config;
   prisma: PrismaClient;
+  /** The pool under `prisma`, for the modules that speak SQL themselves (the oidc store). */
+  pool: pg.Pool;
   logger: Logger;
   /** Writes a line for the admin to read (stdout). */
   print(line?: string): void;

@@ -5,8 +5,6 @@ import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
 
-/** For the CLI's short-lived pools: the configuration's own defaults. */
-const DEFAULT_TIMEOUTS = { statementTimeoutMs: 5_000, connectTimeoutMs: 5_000 };
 /**
  * PostgreSQL cancels a statement at the statement timeout; the driver gives up this much later,
  * for a server that cannot even answer (frozen, or the network gone without a reset).
@@ -18,7 +16,11 @@ const CLIENT_GRACE_MS = 1_000;
  * database is bounded, so that a stalled server turns into 503s within seconds instead of
  * requests that hang for as long as their clients wait.
  */
-export function createConnectionPool(databaseUrl: string, { poolMax, statementTimeoutMs, connectTimeoutMs }: DatabasePoolOptions): pg.Pool {
+export function createConnectionPool(
+  databaseUrl: string,
+  // Short-lived pools (the CLI's, tests') take the configuration's own default timeouts.
+  { poolMax, statementTimeoutMs = 5_000, connectTimeoutMs = 5_000 }: Pick<DatabasePoolOptions, 'poolMax'> & Partial<DatabasePoolOptions>,
+): pg.Pool {
   return new pg.Pool({
     connectionString: databaseUrl,
     max: poolMax,
@@ -32,7 +34,7 @@ export function createConnectionPool(databaseUrl: string, { poolMax, statementTi
 export function createPrismaClient(pool: pg.Pool): PrismaClient;
 export function createPrismaClient(databaseUrl: string, poolMax: number): PrismaClient;
 export function createPrismaClient(source: pg.Pool | string, poolMax = 10): PrismaClient {
-  const pool = typeof source === 'string' ? createConnectionPool(source, { poolMax, ...DEFAULT_TIMEOUTS }) : source;
+  const pool = typeof source === 'string' ? createConnectionPool(source, { poolMax }) : source;
   // An idle connection dropped by the server (a restart, a failover) must not crash the process;
   // the pool replaces it on the next query.
   const adapter = new PrismaPg(pool, { disposeExternalPool: true, onPoolError: () => {} });

@@ -1,5 +1,6 @@
 import type { AdapterPayload } from 'oidc-provider';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type pg from 'pg';
+import type { Invalidation } from '../db/invalidation.js';
 
 /**
  * Storage of oidc-provider's model instances (sessions, grants, codes, tokens, interactions, ...),
@@ -46,105 +47,143 @@ export interface OidcStore {
 export interface OidcStoreOptions {
   /** Rows deleted per statement by purgeExpired: bounds each statement's locks and WAL burst. */
   purgeBatchSize?: number;
+  /**
+   * Clients are read on nearly every protocol request and change rarely: with an invalidation
+   * channel they are served from memory while it listens. Without one, every read goes to the database.
+   */
+  clientInvalidation?: Invalidation;
 }
 
-const notExpiredAt = (now: Date) => ({ OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] });
-const stored = { select: { payload: true, consumedAt: true } } as const;
+/** The channel on which a Client row's change is announced, with its id as the payload. */
+export const CLIENT_CHANNEL = 'latch_clients';
 
-export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1000 }: OidcStoreOptions = {}): OidcStore {
+/** Bounds the client cache against a flood of dynamically registered clients. */
+const CLIENT_CACHE_MAX = 10_000;
+
+type StoredRow = { payload: AdapterPayload; consumed_at: Date | null; expires_at: Date | null };
+
+const NOT_EXPIRED = '(expires_at IS NULL OR expires_at > $3)';
+const COLUMNS = 'payload, consumed_at, expires_at';
+const SELECT_ONE = `SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${NOT_EXPIRED}`;
+const SELECT_MODELS = `SELECT model, ${COLUMNS} FROM oidc_payloads WHERE model = ANY($1) AND id = $2 AND ${NOT_EXPIRED}`;
+const UPSERT = `INSERT INTO oidc_payloads (model, id, payload, grant_id, account_id, uid, user_code, consumed_at, expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, account_id = EXCLUDED.account_id,
+    uid = EXCLUDED.uid, user_code = EXCLUDED.user_code, consumed_at = EXCLUDED.consumed_at, expires_at = EXCLUDED.expires_at`;
+
+/**
+ * The store as single SQL statements over the pg pool: these run on every token request, where
+ * Prisma's query builder cost more CPU than PostgreSQL did. One statement each, so every write is
+ * atomic on its own; concurrent saves of one id meet in INSERT ... ON CONFLICT.
+ */
+export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientInvalidation }: OidcStoreOptions = {}): OidcStore {
+  const rows = async (sql: string, values: unknown[]) => (await pool.query<StoredRow & { model: string }>(sql, values)).rows;
+  const clients = clientCache(clientInvalidation);
+  const finds = batchedFinds(rows);
+  // A Client's change is announced by the statement that makes it, so that it reaches every process
+  // (this one's cache too) when it commits; a CLI, which caches nothing, announces as well.
+  const announcing = (model: string, sql: string) => (model === 'Client' ? `WITH changed AS (${sql} RETURNING id) SELECT pg_notify('${CLIENT_CHANNEL}', id) FROM changed` : sql);
+
   return {
     async upsert(model, id, payload, expiresAt) {
-      const row = {
+      clients.forget(model, id);
+      await pool.query(announcing(model, UPSERT), [
+        model,
+        id,
         // oidc-provider payloads are plain JSON data by its adapter contract.
-        payload: payload as Prisma.InputJsonObject,
-        grantId: payload.grantId ?? null,
+        JSON.stringify(payload),
+        payload.grantId ?? null,
         // Top-level only, as on sessions, grants, codes and tokens. An Interaction keeps its account in
         // session.accountId, but needs no revoking: oidc-provider refuses one whose session is gone.
-        accountId: payload.accountId ?? null,
-        uid: payload.uid ?? null,
-        userCode: payload.userCode ?? null,
+        payload.accountId ?? null,
+        payload.uid ?? null,
+        payload.userCode ?? null,
         // The column is the one truth about consumption (find rebuilds `consumed` from it); a payload
         // saved already consumed must not come back unconsumed.
-        consumedAt: typeof payload.consumed === 'number' ? new Date(payload.consumed * 1000) : null,
-        expiresAt: expiresAt ?? null,
-      };
-      // Shaped for Prisma's native upsert (INSERT ... ON CONFLICT): concurrent saves of one id cannot collide.
-      await prisma.oidcPayload.upsert({ where: { model_id: { model, id } }, create: { model, id, ...row }, update: row });
+        typeof payload.consumed === 'number' ? new Date(payload.consumed * 1000) : null,
+        expiresAt ?? null,
+      ]);
+      clients.forget(model, id);
     },
 
     async find(model, id, now) {
-      return toPayload(await prisma.oidcPayload.findUnique({ where: { model_id: { model, id }, ...notExpiredAt(now) }, ...stored }));
+      const cached = clients.get(model, id, now);
+      if (cached) return payloadOf(cached);
+      const generation = clients.generation();
+      const row = await finds.find(model, id, now);
+      if (row) clients.keep(model, id, row, generation);
+      return row && payloadOf(row);
     },
 
     async findByUid(model, uid, now) {
-      return toPayload(await prisma.oidcPayload.findFirst({ where: { model, uid, ...notExpiredAt(now) }, ...stored }));
+      const [row] = await rows(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${NOT_EXPIRED} LIMIT 1`, [model, uid, now]);
+      return row && payloadOf(row);
     },
 
     async findByUserCode(model, userCode, now) {
-      return toPayload(await prisma.oidcPayload.findFirst({ where: { model, userCode, ...notExpiredAt(now) }, ...stored }));
+      const [row] = await rows(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND user_code = $2 AND ${NOT_EXPIRED} LIMIT 1`, [model, userCode, now]);
+      return row && payloadOf(row);
     },
 
     async consume(model, id, at) {
       // One conditional UPDATE: atomic across processes, and the first consumption time stands, so
       // that reusing a refresh token inside its reuse grace cannot push the grace window forward.
-      await prisma.oidcPayload.updateMany({ where: { model, id, consumedAt: null }, data: { consumedAt: at } });
+      await pool.query('UPDATE oidc_payloads SET consumed_at = $3 WHERE model = $1 AND id = $2 AND consumed_at IS NULL', [model, id, at]);
     },
 
     async destroy(model, id) {
-      await prisma.oidcPayload.deleteMany({ where: { model, id } });
+      clients.forget(model, id);
+      await pool.query(announcing(model, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2'), [model, id]);
     },
 
     async revokeByGrantId(model, grantId) {
-      await prisma.oidcPayload.deleteMany({ where: { model, grantId } });
+      await pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2', [model, grantId]);
     },
 
     async revokeGrant(grantId) {
       // A Grant row is its grant: its id is the grant id, its payload names none.
-      const { count } = await prisma.oidcPayload.deleteMany({ where: { OR: [{ grantId }, { model: 'Grant', id: grantId }] } });
-      return count;
+      const { rowCount } = await pool.query("DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)", [grantId]);
+      return rowCount ?? 0;
     },
 
     async listByAccountId(model, accountId, now) {
-      const rows = await prisma.oidcPayload.findMany({ where: { model, accountId, ...notExpiredAt(now) }, orderBy: { id: 'asc' }, ...stored });
-      return rows.map(payloadOf);
+      return (await rows(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND account_id = $2 AND ${NOT_EXPIRED} ORDER BY id`, [model, accountId, now])).map(payloadOf);
     },
 
     async revokeByAccountId(accountId, { exceptGrantId, exceptSessionUid } = {}) {
-      const kept: Prisma.OidcPayloadWhereInput[] = [];
-      if (exceptGrantId !== undefined) {
-        kept.push(
-          // With IS NOT NULL spelled out: a bare NOT (grant_id = $1) is NULL, not true, on the rows
-          // that have no grant (sessions, grants themselves), and would silently keep them.
-          { grantId: { not: null, equals: exceptGrantId } },
-          // A Grant row is its grant: its id is the grant id, its payload names none.
-          { model: 'Grant', id: exceptGrantId },
-        );
-      }
-      // Only the Session row: other grants made in that session still go. Same IS NOT NULL reason.
-      if (exceptSessionUid !== undefined) kept.push({ model: 'Session', uid: { not: null, equals: exceptSessionUid } });
-      const { count } = await prisma.oidcPayload.deleteMany({ where: kept.length > 0 ? { accountId, NOT: kept } : { accountId } });
-      return count;
+      // Every condition is spelled so that it is true or false, never NULL: a bare NOT (grant_id = $2)
+      // is NULL on rows that have no grant (sessions, grants themselves) and would silently keep them.
+      // A Grant row is its grant: its id is the grant id, its payload names none. Only the Session
+      // row of the kept session stays: other grants made in that session still go.
+      const { rowCount } = await pool.query(
+        `DELETE FROM oidc_payloads WHERE account_id = $1 AND NOT (
+           ($2::text IS NOT NULL AND ((grant_id IS NOT NULL AND grant_id = $2) OR (model = 'Grant' AND id = $2)))
+           OR ($3::text IS NOT NULL AND model = 'Session' AND uid IS NOT NULL AND uid = $3))`,
+        [accountId, exceptGrantId ?? null, exceptSessionUid ?? null],
+      );
+      return rowCount ?? 0;
     },
 
     async revokeByClientId(clientId) {
       // No column holds the client: a scan, fine for an administrator's occasional delete.
-      const { count } = await prisma.oidcPayload.deleteMany({ where: { NOT: { model: 'Client' }, payload: { path: ['clientId'], equals: clientId } } });
-      return count;
+      const { rowCount } = await pool.query("DELETE FROM oidc_payloads WHERE model <> 'Client' AND payload->>'clientId' = $1", [clientId]);
+      return rowCount ?? 0;
     },
 
     async list(model, now) {
-      const rows = await prisma.oidcPayload.findMany({ where: { model, ...notExpiredAt(now) }, orderBy: { id: 'asc' }, ...stored });
-      return rows.map(payloadOf);
+      return (await rows(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND (expires_at IS NULL OR expires_at > $2) ORDER BY id`, [model, now])).map(payloadOf);
     },
 
     async purgeExpired(now) {
       let purged = 0;
       for (;;) {
-        // Prisma's deleteMany has no LIMIT. SKIP LOCKED lets several Latch processes purge side by side.
-        const deleted = await prisma.$executeRaw`
-          DELETE FROM oidc_payloads WHERE (model, id) IN (
-            SELECT model, id FROM oidc_payloads WHERE expires_at <= ${now} LIMIT ${purgeBatchSize} FOR UPDATE SKIP LOCKED
-          )`;
+        // SKIP LOCKED lets several Latch processes purge side by side.
+        const { rowCount } = await pool.query(
+          `DELETE FROM oidc_payloads WHERE (model, id) IN (
+             SELECT model, id FROM oidc_payloads WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+          [now, purgeBatchSize],
+        );
+        const deleted = rowCount ?? 0;
         purged += deleted;
         if (deleted < purgeBatchSize) return purged;
       }
@@ -152,14 +191,76 @@ export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1
   };
 }
 
-type StoredRow = { payload: Prisma.JsonValue; consumedAt: Date | null };
+/**
+ * Finds of one id in several models, made in the same turn of the event loop (introspection looks
+ * a token up as an access token, client credentials and refresh token at once), become one statement.
+ */
+function batchedFinds(rows: (sql: string, values: unknown[]) => Promise<(StoredRow & { model: string })[]>) {
+  type Waiting = { model: string; resolve(row: StoredRow | undefined): void; reject(error: unknown): void };
+  let pending = new Map<string, { id: string; now: Date; waiting: Waiting[] }>();
 
-function toPayload(row: StoredRow | null): AdapterPayload | undefined {
-  return row ? payloadOf(row) : undefined;
+  async function run({ id, now, waiting }: { id: string; now: Date; waiting: Waiting[] }): Promise<void> {
+    try {
+      const models = [...new Set(waiting.map((entry) => entry.model))];
+      const found = models.length === 1 ? (await rows(SELECT_ONE, [models[0], id, now])).map((row) => ({ ...row, model: models[0] as string })) : await rows(SELECT_MODELS, [models, id, now]);
+      for (const entry of waiting) entry.resolve(found.find((row) => row.model === entry.model));
+    } catch (error) {
+      for (const entry of waiting) entry.reject(error);
+    }
+  }
+
+  return {
+    find(model: string, id: string, now: Date): Promise<StoredRow | undefined> {
+      return new Promise((resolve, reject) => {
+        if (pending.size === 0) {
+          setImmediate(() => {
+            const batch = pending;
+            pending = new Map();
+            for (const entry of batch.values()) void run(entry);
+          });
+        }
+        // Expiry is judged at the caller's now: only finds of the same instant share a statement.
+        const key = `${now.getTime()} ${id}`;
+        const entry = pending.get(key) ?? { id, now, waiting: [] };
+        entry.waiting.push({ model, resolve, reject });
+        pending.set(key, entry);
+      });
+    },
+  };
+}
+
+/** Client rows in memory, trusted only while the invalidation channel listens. */
+function clientCache(invalidation: Invalidation | undefined) {
+  const cached = new Map<string, StoredRow>();
+  // Bumped by every invalidation: a read that started before one must not store what it read.
+  let generation = 0;
+  invalidation?.subscribe((id) => {
+    generation += 1;
+    if (id === undefined) cached.clear();
+    else cached.delete(id);
+  });
+  const applies = (model: string) => model === 'Client' && invalidation !== undefined;
+
+  return {
+    generation: () => generation,
+    get(model: string, id: string, now: Date): StoredRow | undefined {
+      if (!applies(model) || !invalidation?.listening) return undefined;
+      const row = cached.get(id);
+      return row?.expires_at && row.expires_at <= now ? undefined : row;
+    },
+    keep(model: string, id: string, row: StoredRow, readAt: number): void {
+      if (!applies(model) || !invalidation?.listening || readAt !== generation) return;
+      if (cached.size >= CLIENT_CACHE_MAX) cached.delete(cached.keys().next().value as string);
+      cached.set(id, row);
+    },
+    forget(model: string, id: string): void {
+      if (!applies(model)) return;
+      generation += 1;
+      cached.delete(id);
+    },
+  };
 }
 
 function payloadOf(row: StoredRow): AdapterPayload {
-  // Written by upsert from an AdapterPayload: a JSON object.
-  const payload = row.payload as AdapterPayload;
-  return row.consumedAt ? { ...payload, consumed: Math.floor(row.consumedAt.getTime() / 1000) } : payload;
+  return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
 }

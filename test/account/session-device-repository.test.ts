@@ -1,7 +1,7 @@
 import { createPrismaSessionDeviceRepository, type SessionDeviceRepository } from '../../src/account/session-device-repository.js';
 import { createPrismaUserRepository } from '../../src/account/user-repository.js';
-import { createPrismaClient, type PrismaClient } from '../../src/db/prisma.js';
-import { createPrismaOidcStore } from '../../src/provider/oidc-store.js';
+import { createConnectionPool, createPrismaClient, type PrismaClient } from '../../src/db/prisma.js';
+import { createOidcStore } from '../../src/provider/oidc-store.js';
 import { createTestDatabase } from '../support/database.js';
 
 const MINUTE = 60_000;
@@ -39,7 +39,8 @@ describe('Prisma session device repository', () => {
   });
 
   it("forgets, at a new session's first sighting, the devices of the user's sessions that are gone", async () => {
-    const store = createPrismaOidcStore(prisma);
+    const pool = createConnectionPool(database.url, { poolMax: 1 });
+    const store = createOidcStore(pool);
     await store.upsert('Session', 'jti-kept', { uid: 'uid-kept', accountId: userId }, undefined);
     await devices.seen(sighting('uid-kept', 0), MINUTE);
     await devices.seen(sighting('uid-gone', 0), MINUTE);
@@ -47,5 +48,6 @@ describe('Prisma session device repository', () => {
     await devices.seen(sighting('uid-new', 0), MINUTE);
 
     expect((await devices.forUser(userId)).map((device) => device.sessionUid).sort()).toEqual(['uid-kept', 'uid-new']);
+    await pool.end();
   });
 });

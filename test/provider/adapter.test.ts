@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
-import { createPrismaClient, type PrismaClient } from '../../src/db/prisma.js';
+import type pg from 'pg';
+import { createConnectionPool } from '../../src/db/prisma.js';
 import { createAdapter } from '../../src/provider/adapter.js';
-import { createPrismaOidcStore, type OidcStore } from '../../src/provider/oidc-store.js';
+import { createOidcStore, type OidcStore } from '../../src/provider/oidc-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { query } from '../support/sql.js';
 
@@ -22,20 +23,20 @@ describe('oidc-provider adapter over PostgreSQL', () => {
   const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
   let database: TestDatabase;
-  // Two clients with their own pools stand for two Latch processes on one database.
-  let prisma: PrismaClient;
-  let otherPrisma: PrismaClient;
+  // Two pools stand for two Latch processes on one database.
+  let pool: pg.Pool;
+  let otherPool: pg.Pool;
   let store: OidcStore;
   let Adapter: AdapterConstructor;
   let OtherProcessAdapter: AdapterConstructor;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient(database.url, 2);
-    otherPrisma = createPrismaClient(database.url, 2);
-    store = createPrismaOidcStore(prisma, { purgeBatchSize: 2 });
+    pool = createConnectionPool(database.url, { poolMax: 2 });
+    otherPool = createConnectionPool(database.url, { poolMax: 2 });
+    store = createOidcStore(pool, { purgeBatchSize: 2 });
     Adapter = createAdapter(store, { refreshTokenReuseGrace: GRACE, now });
-    OtherProcessAdapter = createAdapter(createPrismaOidcStore(otherPrisma), { refreshTokenReuseGrace: GRACE, now });
+    OtherProcessAdapter = createAdapter(createOidcStore(otherPool), { refreshTokenReuseGrace: GRACE, now });
   });
 
   beforeEach(async () => {
@@ -44,8 +45,8 @@ describe('oidc-provider adapter over PostgreSQL', () => {
   });
 
   afterAll(async () => {
-    await prisma?.$disconnect();
-    await otherPrisma?.$disconnect();
+    await pool?.end();
+    await otherPool?.end();
     await database?.drop();
   });
 

@@ -1,7 +1,7 @@
 import { CliError, type CliContext } from '../../../src/cli/command.js';
 import { keysCommand } from '../../../src/cli/keys.js';
 import { loadConfig } from '../../../src/config.js';
-import { createPrismaClient, type PrismaClient } from '../../../src/db/prisma.js';
+import { createConnectionPool, createPrismaClient, type PrismaClient } from '../../../src/db/prisma.js';
 import { decryptPrivateJwk } from '../../../src/provider/keys/key-encryption.js';
 import { createTestDatabase, type TestDatabase } from '../../support/database.js';
 import { query } from '../../support/sql.js';
@@ -25,7 +25,8 @@ describe('latch keys', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    prisma = createPrismaClient(database.url, 2);
+    const pool = createConnectionPool(database.url, { poolMax: 2 });
+    prisma = createPrismaClient(pool);
     const config = loadConfig({
       NODE_ENV: 'test',
       DATABASE_URL: database.url,
@@ -34,7 +35,7 @@ describe('latch keys', () => {
       ID_TOKEN_TTL: '3600',
       ACCESS_TOKEN_TTL: '600',
     });
-    context = { config, prisma, logger: capturingLogger().logger, print: (line = '') => printed.push(line) };
+    context = { config, prisma, pool, logger: capturingLogger().logger, print: (line = '') => printed.push(line) };
   });
 
   afterAll(async () => {
