@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AccountService } from '../account/account-service.js';
+import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
@@ -32,5 +33,5 @@ export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDepende
     return next();
   };
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
-  return [problemResponses(logger), noStore, router.routes() as Middleware, router.allowedMethods() as Middleware];
+  return [problemResponses(logger), noStore, refuseUnstorableUrl(), router.routes() as Middleware, router.allowedMethods() as Middleware];
 }

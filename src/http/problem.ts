@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { AppError, InsufficientScopeError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { wellFormed } from './storable-text.js';
 
 /**
  * RFC 9457 problem details, with the `errors` extension the RFC shows for per-field problems.
@@ -52,7 +53,8 @@ function pointerTo(field: string): string {
   if (field === '') return '#';
   return `#/${field
     .split('.')
-    .map((segment) => encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1')))
+    // A field name is whatever key the client sent: an unpaired surrogate in it would make encodeURIComponent throw.
+    .map((segment) => encodeURIComponent(wellFormed(segment).replace(/~/g, '~0').replace(/\//g, '~1')))
     .join('/')}`;
 }
 

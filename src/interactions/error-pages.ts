@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
+import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { CsrfError, FormBodyError } from './errors.js';
 import type { PageLocals, Views } from './views.js';
@@ -30,6 +31,9 @@ function pageFor(error: unknown): ErrorPage {
   }
   if (error instanceof FormBodyError) {
     return { status: 400, reason: 'unreadable_form', locals: { heading: 'This form could not be read', message: START_AGAIN } };
+  }
+  if (error instanceof ValidationError) {
+    return { status: 400, reason: 'invalid_input', locals: { heading: 'This request could not be read', message: `${error.message} ${START_AGAIN}` } };
   }
   return {
     status: 500,

@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import { projectRoot, type Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
+import { refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
@@ -54,6 +55,6 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
 
   return {
     pages: createProviderPages(views),
-    routes: [errorPages({ views, logger }), ...router],
+    routes: [errorPages({ views, logger }), refuseUnstorableUrl(), ...router],
   };
 }
