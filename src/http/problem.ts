@@ -111,6 +111,11 @@ export function problemResponses(logger: Logger): Middleware {
       // Nothing below answered: an unknown path, or a known one with another method.
       if (ctx.body === undefined && ctx.status === 404) throw new NoSuchRoute(ctx.path);
       if (ctx.body === undefined && ctx.status === 405) throw new MethodNotAllowed(ctx.method, ctx.path);
+      // A method the router does not know at all (TRACE, PROPFIND): the path still has the methods its Allow header lists, or none.
+      if (ctx.body === undefined && ctx.status === 501) {
+        if (ctx.response.get('Allow') === '') throw new NoSuchRoute(ctx.path);
+        throw new MethodNotAllowed(ctx.method, ctx.path);
+      }
     } catch (error) {
       const problem = toProblem(error, ctx);
       if (problem.status === 503) logger.warn({ reason: 'database unavailable' }, 'request refused');
