@@ -46,6 +46,10 @@ export function errorPages({ views, logger }: { views: Views; logger: Logger }):
   return async (ctx, next) => {
     try {
       await next();
+      // No page at this path, or not for this method: say so as a page too, not as Koa's bare "Not Found".
+      if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) {
+        await views.render(ctx, 'error', { heading: 'There is no such page', message: START_AGAIN }, 404);
+      }
     } catch (error) {
       const page = pageFor(error);
       if (page.reason) logger.info({ event: 'interaction.refused', reason: page.reason }, 'interaction request refused');
