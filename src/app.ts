@@ -19,6 +19,7 @@ import { healthEndpoints } from './http/health.js';
 import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
+import { closeAfterUnreadBody } from './http/unread-body.js';
 import { createInteractions } from './interactions/interactions.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -121,6 +122,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   app.silent = true;
   app.use(requestContext(logger, metrics));
   app.use(securityHeaders(config));
+  app.use(closeAfterUnreadBody());
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
     issuer: config.issuer,

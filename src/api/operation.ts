@@ -1,6 +1,7 @@
 import type { Router, RouterContext } from '@koa/router';
 import type { Middleware } from 'koa';
 import type { z } from 'zod';
+import { refuseUnstorableBody } from '../http/input-guard.js';
 import { PROBLEM_TYPES, type ProblemKind } from '../http/problem.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { jsonBody, parseBody } from './guard.js';
@@ -62,7 +63,7 @@ export function apiRoutes(router: Router, bearer: BearerAuth): ApiRoutes {
     operations,
     add(operation, handler) {
       const { scope, body } = operation;
-      const before: Middleware[] = [...(scope === undefined ? [] : [bearer.require(scope)]), ...(body === undefined ? [] : [jsonBody()])];
+      const before: Middleware[] = [...(scope === undefined ? [] : [bearer.require(scope)]), ...(body === undefined ? [] : [jsonBody(), refuseUnstorableBody()])];
       router[operation.method](operation.path, ...before, async (ctx) => {
         const input = (body === undefined ? undefined : parseBody(ctx, body)) as Parameters<typeof handler>[1];
         const answer: { status: SuccessStatus; body?: unknown } = await handler(ctx, input);

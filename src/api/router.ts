@@ -4,6 +4,7 @@ import type { AccountService } from '../account/account-service.js';
 import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
+import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
@@ -43,5 +44,5 @@ export function createApiRouter({ accounts, bearer, tokens, changePassword, conn
     return next();
   };
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
-  return [problemResponses(logger), noStore, router.routes() as Middleware, router.allowedMethods() as Middleware];
+  return [problemResponses(logger), noStore, refuseUnstorableUrl(), router.routes() as Middleware, router.allowedMethods() as Middleware];
 }

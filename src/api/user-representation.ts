@@ -30,34 +30,41 @@ const claimSchemas = Object.fromEntries(
   (Object.keys(CLAIM_OF_PROFILE_FIELD) as ProfileField[]).map((field) => [CLAIM_OF_PROFILE_FIELD[field], field === 'phoneNumberVerified' ? z.boolean() : z.string().nullable()]),
 ) as ClaimSchemas;
 
+type ClaimValues = { [Claim in keyof ClaimSchemas]: z.output<ClaimSchemas[Claim]> };
+
 const timestamp = z.iso.datetime();
 
-/** What the API answers for a user: the response schema of the OpenAPI document, and the type presentUser returns. */
+/**
+ * What the API answers for a user: the response schema of the OpenAPI document, and the type
+ * presentUser returns. One flat object of claim names, as userinfo answers and as POST /users and
+ * PATCH /users/me take them, plus the account's own fields.
+ */
 export const userRepresentationSchema = z
   .object({
     id: z.uuid(),
     email: z.string(),
     email_verified: z.boolean(),
+    ...claimSchemas,
     status: z.enum(['active', 'disabled', 'locked']),
     created_at: timestamp,
-    updated_at: timestamp,
-    profile: z.object({ ...claimSchemas, updated_at: timestamp }).describe('OpenID Connect standard claims; null when not set.'),
+    updated_at: timestamp.describe('The last change to the account or its profile claims.'),
   })
-  .meta({ id: 'User' });
+  .meta({ id: 'User', description: 'OpenID Connect standard claims (null when not set) and the account.' });
 
 export type UserRepresentation = z.output<typeof userRepresentationSchema>;
 
 export function presentUser(user: User): UserRepresentation {
   const claims = Object.fromEntries(
     (Object.keys(CLAIM_OF_PROFILE_FIELD) as ProfileField[]).map((field) => [CLAIM_OF_PROFILE_FIELD[field], user.profile[field]]),
-  ) as Omit<UserRepresentation['profile'], 'updated_at'>;
+  ) as ClaimValues;
+  const updatedAt = Math.max(user.updatedAt.getTime(), user.profile.updatedAt.getTime());
   return {
     id: user.id,
     email: user.email,
     email_verified: user.emailVerified,
+    ...claims,
     status: user.status,
     created_at: user.createdAt.toISOString(),
-    updated_at: user.updatedAt.toISOString(),
-    profile: { ...claims, updated_at: user.profile.updatedAt.toISOString() },
+    updated_at: new Date(updatedAt).toISOString(),
   };
 }

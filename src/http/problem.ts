@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { AppError, InsufficientScopeError, TooManyRequestsError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { wellFormed } from './storable-text.js';
 
 /**
  * RFC 9457 problem details, with the `errors` extension the RFC shows for per-field problems.
@@ -52,7 +53,8 @@ function pointerTo(field: string): string {
   if (field === '') return '#';
   return `#/${field
     .split('.')
-    .map((segment) => encodeURIComponent(segment.replace(/~/g, '~0').replace(/\//g, '~1')))
+    // A field name is whatever key the client sent: an unpaired surrogate in it would make encodeURIComponent throw.
+    .map((segment) => encodeURIComponent(wellFormed(segment).replace(/~/g, '~0').replace(/\//g, '~1')))
     .join('/')}`;
 }
 
@@ -109,6 +111,11 @@ export function problemResponses(logger: Logger): Middleware {
       // Nothing below answered: an unknown path, or a known one with another method.
       if (ctx.body === undefined && ctx.status === 404) throw new NoSuchRoute(ctx.path);
       if (ctx.body === undefined && ctx.status === 405) throw new MethodNotAllowed(ctx.method, ctx.path);
+      // A method the router does not know at all (TRACE, PROPFIND): the path still has the methods its Allow header lists, or none.
+      if (ctx.body === undefined && ctx.status === 501) {
+        if (ctx.response.get('Allow') === '') throw new NoSuchRoute(ctx.path);
+        throw new MethodNotAllowed(ctx.method, ctx.path);
+      }
     } catch (error) {
       const problem = toProblem(error, ctx);
       if (problem.status === 503) logger.warn({ reason: 'database unavailable' }, 'request refused');

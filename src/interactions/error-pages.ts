@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import { errors } from 'oidc-provider';
+import { ValidationError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { CsrfError, FormBodyError } from './errors.js';
 import type { PageLocals, Views } from './views.js';
@@ -31,6 +32,9 @@ function pageFor(error: unknown): ErrorPage {
   if (error instanceof FormBodyError) {
     return { status: 400, reason: 'unreadable_form', locals: { heading: 'This form could not be read', message: START_AGAIN } };
   }
+  if (error instanceof ValidationError) {
+    return { status: 400, reason: 'invalid_input', locals: { heading: 'This request could not be read', message: `${error.message} ${START_AGAIN}` } };
+  }
   return {
     status: 500,
     locals: { heading: 'Something went wrong', message: 'Latch could not complete this step because of a problem on our side. Try again in a few minutes.' },
@@ -45,6 +49,10 @@ export function errorPages({ views, logger, explain }: { views: Views; logger: L
   return async (ctx, next) => {
     try {
       await next();
+      // No page at this path, or not for this method: say so as a page too, not as Koa's bare "Not Found".
+      if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) {
+        await views.render(ctx, 'error', { heading: 'There is no such page', message: START_AGAIN }, 404);
+      }
     } catch (error) {
       const page = explain?.(error) ?? pageFor(error);
       if (page.reason) logger.info({ event: 'interaction.refused', reason: page.reason }, 'interaction request refused');

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import { projectRoot, type Config } from '../config.js';
+import { refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
@@ -55,7 +56,7 @@ export function createInteractions({ config, throttles, accounts, provider, logg
 
   return {
     pages: createProviderPages(views),
-    routes: [errorPages({ views, logger }), ...router],
+    routes: [errorPages({ views, logger }), refuseUnstorableUrl(), ...router],
     home: homePage({ views, issuer: config.issuer }),
     views,
   };

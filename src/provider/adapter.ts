@@ -1,5 +1,25 @@
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
+import { isStorableText, unstorablePath } from '../http/storable-text.js';
 import type { OidcStore } from './oidc-store.js';
+
+const UNSTORABLE = 'must not contain a NUL character or an unpaired UTF-16 surrogate';
+
+/**
+ * Every value a request sends oidc-provider (codes, tokens, client ids, state, client metadata)
+ * reaches PostgreSQL through here, so this is where text it cannot hold is refused: as
+ * oidc-provider's own errors, which its endpoints answer in their own format.
+ */
+function storableId(id: string): string {
+  if (!isStorableText(id)) throw new errors.InvalidRequest(`a parameter ${UNSTORABLE}`);
+  return id;
+}
+
+function assertStorablePayload(model: string, payload: AdapterPayload): void {
+  const path = unstorablePath(payload);
+  if (!path) return;
+  if (model === 'Client') throw new errors.InvalidClientMetadata(`${String(path[0])} ${UNSTORABLE}`);
+  throw new errors.InvalidRequest(`a parameter ${UNSTORABLE}`);
+}
 
 export interface AdapterOptions {
   /** Seconds a just-rotated refresh token still answers as unused (0: off); see config.oidc.refreshTokenReuseGrace. */
@@ -17,35 +37,36 @@ export function createAdapter(store: OidcStore, { refreshTokenReuseGrace, now }:
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+      assertStorablePayload(this.#model, payload);
       // No expiresIn (clients, for one) means the row never expires.
       const expiresAt = expiresIn === undefined ? undefined : new Date(now().getTime() + expiresIn * 1000);
-      await store.upsert(this.#model, id, payload, expiresAt);
+      await store.upsert(this.#model, storableId(id), payload, expiresAt);
     }
 
     async find(id: string) {
       const at = now();
-      const payload = await store.find(this.#model, id, at);
+      const payload = await store.find(this.#model, storableId(id), at);
       return this.#model === 'RefreshToken' ? forgiveRecentReuse(payload, at, refreshTokenReuseGrace) : payload;
     }
 
     findByUid(uid: string) {
-      return store.findByUid(this.#model, uid, now());
+      return store.findByUid(this.#model, storableId(uid), now());
     }
 
     findByUserCode(userCode: string) {
-      return store.findByUserCode(this.#model, userCode, now());
+      return store.findByUserCode(this.#model, storableId(userCode), now());
     }
 
     consume(id: string) {
-      return store.consume(this.#model, id, now());
+      return store.consume(this.#model, storableId(id), now());
     }
 
     destroy(id: string) {
-      return store.destroy(this.#model, id);
+      return store.destroy(this.#model, storableId(id));
     }
 
     revokeByGrantId(grantId: string) {
-      return store.revokeByGrantId(this.#model, grantId);
+      return store.revokeByGrantId(this.#model, storableId(grantId));
     }
   };
 }

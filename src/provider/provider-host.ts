@@ -1,6 +1,7 @@
 import mount from 'koa-mount';
 import type { Middleware } from 'koa';
-import Provider from 'oidc-provider';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { unstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RETRY_AFTER_SECONDS } from '../http/problem.js';
@@ -53,12 +54,25 @@ export function createProviderHost({
   };
   let built = build();
 
+  /**
+   * Answers as oidc-provider's own error handler would (a page for browsers, OAuth JSON otherwise),
+   * for the requests refused before it: values in a URL are looked up before any handler of its could.
+   */
+  const refuse = async (ctx: Parameters<Middleware>[0], error: errors.OIDCProviderError) => {
+    const out = { error: error.error, error_description: error.error_description };
+    ctx.status = error.statusCode;
+    if (ctx.accepts('json', 'html') === 'html') await dependencies.pages.renderError(ctx as KoaContextWithOIDC, out, error);
+    else ctx.body = out;
+  };
+
   return {
     current: () => built.provider,
     keyRing: () => ring,
     middleware() {
       const translate = references.middleware();
       return async (ctx, next) => {
+        const unstorable = unstorableUrl(ctx);
+        if (unstorable) return refuse(ctx, new errors.InvalidRequest(unstorable));
         await translate(ctx, () => built.serve(ctx, next));
         if (ctx.state.databaseUnavailable && ctx.status === 500) {
           // An outage is temporary: say so, in the OAuth error format where the endpoint speaks JSON.

@@ -7,6 +7,7 @@ import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { TooManyRequestsError, ValidationError } from '../errors.js';
 import type { Csrf } from '../interactions/csrf.js';
+import { refuseUnstorableBody } from '../http/input-guard.js';
 import { formBody, formField } from '../interactions/form.js';
 import type { SessionSightings } from '../provider/session-sightings.js';
 import { ACCOUNT_PATH } from './account-client.js';
@@ -54,7 +55,7 @@ export function createSelfServiceRoutes({ signIn, page, csrf, accounts, changePa
     ctx.state.accountVisitor = visitor;
     await next();
   };
-  const form = [formBody(), csrf.verify(), signedIn];
+  const form = [formBody(), refuseUnstorableBody(), csrf.verify(), signedIn];
 
   const router = new Router({ prefix: ACCOUNT_PATH });
   router.get('/', async (ctx) => {

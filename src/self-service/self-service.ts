@@ -6,6 +6,7 @@ import { NotFoundError } from '../errors.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { createCsrf } from '../interactions/csrf.js';
+import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { errorPages, type ErrorPage } from '../interactions/error-pages.js';
 import { CsrfError, FormBodyError } from '../interactions/errors.js';
 import type { Views } from '../interactions/views.js';
@@ -69,5 +70,5 @@ export function createSelfService({ issuer, apiResource, provider, views, accoun
     sessions,
     sightings,
   });
-  return [errorPages({ views, logger, explain }), ...routes];
+  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...routes];
 }

@@ -70,7 +70,7 @@ describe('GET /api/v1/users/me', () => {
     const response = await me(accessToken).expect(200);
 
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.body).toMatchObject({ id: user.id, email: user.email, status: 'active', profile: { name: 'Test User' } });
+    expect(response.body).toMatchObject({ id: user.id, email: user.email, status: 'active', name: 'Test User' });
     expect(JSON.stringify(response.body)).not.toMatch(/password|argon2/i);
   });
 
@@ -163,8 +163,22 @@ describe('PATCH /api/v1/users/me', () => {
 
     const response = await patch(accessToken, { given_name: 'Ada', family_name: 'Lovelace', website: 'https://ada.example.com', name: null }).expect(200);
 
-    expect(response.body.profile).toMatchObject({ given_name: 'Ada', family_name: 'Lovelace', website: 'https://ada.example.com', name: null });
-    expect((await me(accessToken).expect(200)).body.profile).toMatchObject({ given_name: 'Ada', name: null });
+    expect(response.body).toMatchObject({ given_name: 'Ada', family_name: 'Lovelace', website: 'https://ada.example.com', name: null });
+    expect((await me(accessToken).expect(200)).body).toMatchObject({ given_name: 'Ada', name: null });
+  });
+
+  it('what is sent is what is read: the same flat claims as userinfo, with no profile object', async () => {
+    const { accessToken } = await signedIn('openid email profile phone');
+    const sent = { name: 'Ada Lovelace', given_name: 'Ada', nickname: 'ada', locale: 'en-GB', phone_number: '+44 20 7946 0000' };
+
+    const { body: read } = await patch(accessToken, sent).expect(200);
+    const userinfo = (await running.http().get('/me').set('Authorization', `Bearer ${accessToken}`).expect(200)).body as Record<string, unknown>;
+
+    expect(read).not.toHaveProperty('profile');
+    expect(read).toMatchObject(sent);
+    const claims = Object.keys(userinfo).filter((claim) => !['sub', 'updated_at'].includes(claim));
+    expect(claims.length).toBeGreaterThan(5);
+    for (const claim of claims) expect([claim, read[claim] ?? null]).toEqual([claim, userinfo[claim] ?? null]);
   });
 
   it('refuses wrong types and unknown fields, pointing at the claim names sent', async () => {

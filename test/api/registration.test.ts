@@ -48,7 +48,9 @@ describe('POST /api/v1/users', () => {
       email,
       email_verified: false,
       status: 'active',
-      profile: { name: 'Ada Lovelace', given_name: null, phone_number_verified: false },
+      name: 'Ada Lovelace',
+      given_name: null,
+      phone_number_verified: false,
     });
     expect(JSON.stringify(response.body)).not.toMatch(/argon2|password/i);
 

@@ -14,7 +14,7 @@ export async function updateName(form: FormData): Promise<void> {
   try {
     const user = await updateMe(token.accessToken, { name: String(form.get('name') ?? '').trim() || null });
     // The session's copy of the name (from the ID token at sign-in) follows.
-    for (const cookie of await sessionCookies({ ...token, name: user.profile.name }, cookieStore)) cookieStore.set(cookie);
+    for (const cookie of await sessionCookies({ ...token, name: user.name }, cookieStore)) cookieStore.set(cookie);
   } catch (error) {
     if (!(error instanceof LatchError)) throw error;
     problem = error.message;

@@ -16,12 +16,13 @@ interface TokenResponse {
   id_token?: string;
 }
 
-/** GET /api/v1/users/me: the account, its profile in OpenID Connect claim names. */
+/** GET /api/v1/users/me: the account, in OpenID Connect claim names, flat as userinfo has them. */
 export interface LatchUser {
   id: string;
   email: string;
   email_verified: boolean;
-  profile: { name: string | null; updated_at: string };
+  name: string | null;
+  updated_at: string;
 }
 
 export class LatchError extends Error {

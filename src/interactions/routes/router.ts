@@ -1,5 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Middleware } from 'koa';
+import { refuseUnstorableBody } from '../../http/input-guard.js';
 import { INTERACTION_PATH } from '../../provider/configuration.js';
 import { formBody } from '../form.js';
 import { currentInteraction } from '../interaction-session.js';
@@ -18,7 +19,7 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
   const login = createLoginStep(dependencies);
   const consent = createConsentStep(dependencies);
   const registration = createRegistrationStep(dependencies, login);
-  const form = [formBody(), csrf.verify()];
+  const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
 
   const router = new Router({ prefix: INTERACTION_PATH });
   router.get('/:uid', async (ctx: RouterContext) => {

@@ -31,7 +31,7 @@ export default async function Profile({ searchParams }: { searchParams: Promise<
       <h1>Your profile at Latch</h1>
       <dl>
         <dt>Name</dt>
-        <dd id="name">{user.profile.name}</dd>
+        <dd id="name">{user.name}</dd>
         <dt>Email</dt>
         <dd id="email">{user.email}</dd>
       </dl>
@@ -39,7 +39,7 @@ export default async function Profile({ searchParams }: { searchParams: Promise<
       <form action={updateName}>
         <label>
           Name
-          <input name="name" defaultValue={user.profile.name ?? ''} autoComplete="name" />
+          <input name="name" defaultValue={user.name ?? ''} autoComplete="name" />
         </label>
         <button type="submit">Save</button>
       </form>
