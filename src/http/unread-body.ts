@@ -9,7 +9,9 @@ import type { Middleware } from 'koa';
  */
 export function closeAfterUnreadBody(): Middleware {
   return async (ctx, next) => {
+    // The socket's own request: a handler may hand the ones below it a replayed body (access-token-references.ts).
+    const { req } = ctx;
     await next();
-    if (ctx.req.readableDidRead && !ctx.req.complete) ctx.set('Connection', 'close');
+    if (req.readableDidRead && !req.complete) ctx.set('Connection', 'close');
   };
 }

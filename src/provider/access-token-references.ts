@@ -1,5 +1,6 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { parse as parseQuery } from 'node:querystring';
+import { IncomingMessage } from 'node:http';
+import { parse as parseQuery, stringify as stringifyQuery } from 'node:querystring';
 import { decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Context, Middleware } from 'koa';
 import type { AccessToken, ClientCredentials, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
@@ -103,7 +104,7 @@ export function createAccessTokenReferences({
           if (bearer) ctx.req.headers.authorization = `Bearer ${isJwt(bearer) ? await translate(ctx, bearer) : `invalid.${bearer.length}`}`;
         }
         if (ctx.method === 'POST' && ctx.is('application/x-www-form-urlencoded')) {
-          // Read here, once; oidc-provider then takes the parsed body as request.body.
+          // Read here, once; oidc-provider then reads the rewritten form as it reads any body.
           const body = await readBody(ctx);
           if (body === undefined) {
             ctx.status = 400;
@@ -113,7 +114,7 @@ export function createAccessTokenReferences({
           const form = parseQuery(body);
           const value = form[field];
           if (typeof value === 'string' && isJwt(value)) form[field] = await translate(ctx, value);
-          ctx.request.body = Object.fromEntries(Object.entries(form).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined));
+          replayBody(ctx, stringifyQuery(form));
         }
 
         await next();
@@ -166,4 +167,21 @@ async function readBody(ctx: Context): Promise<string | undefined> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Gives the handlers below a request whose body is `body`, as a stream not yet read. oidc-provider
+ * then parses it as it parses any body; handed an already parsed body instead, it warns that an
+ * upstream body parser is in the way.
+ */
+function replayBody(ctx: Context, body: string): void {
+  const bytes = Buffer.from(body);
+  const original = ctx.req;
+  const replay = new IncomingMessage(original.socket);
+  const headers = { ...original.headers, 'content-length': String(bytes.length) };
+  delete headers['transfer-encoding'];
+  Object.assign(replay, { method: original.method, url: original.url, httpVersion: original.httpVersion, headers, complete: true });
+  replay.push(bytes);
+  replay.push(null);
+  ctx.req = ctx.request.req = replay;
 }
