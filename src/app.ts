@@ -20,6 +20,7 @@ import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
 import { closeAfterUnreadBody } from './http/unread-body.js';
+import { noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
@@ -155,6 +156,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     ),
   );
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
+  app.use(noSuchPage(interactions.views));
   app.use(publicMetadataCaching());
   app.use(sightings.middleware());
   app.use(provider.middleware());

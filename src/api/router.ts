@@ -44,5 +44,7 @@ export function createApiRouter({ accounts, bearer, tokens, changePassword, conn
     return next();
   };
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
-  return [problemResponses(logger), noStore, refuseUnstorableUrl(), router.routes() as Middleware, router.allowedMethods() as Middleware];
+  // The end of the line: a path under /api/v1 that no route serves is the API's own 404, never another surface's page.
+  const endOfApi: Middleware = async () => {};
+  return [problemResponses(logger), noStore, refuseUnstorableUrl(), router.routes() as Middleware, router.allowedMethods() as Middleware, endOfApi];
 }

@@ -42,17 +42,26 @@ function pageFor(error: unknown): ErrorPage {
 }
 
 /**
+ * No page at this path, or not for this method: said as a page too, not as Koa's bare "Not Found".
+ * Mounted in front of oidc-provider as well, for the paths that none of its endpoints serve.
+ */
+export function noSuchPage(views: Views, message = 'Check the address, or start again from the application you came from.'): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) {
+      await views.render(ctx, 'error', { heading: 'There is no such page', message }, 404);
+    }
+  };
+}
+
+/**
  * The error boundary of Latch's own pages: every failure becomes a friendly page; only unexpected
  * ones log their error. `explain` words the errors of pages other than the interaction's own.
  */
 export function errorPages({ views, logger, explain }: { views: Views; logger: Logger; explain?: (error: unknown) => ErrorPage | undefined }): Middleware {
   return async (ctx, next) => {
     try {
-      await next();
-      // No page at this path, or not for this method: say so as a page too, not as Koa's bare "Not Found".
-      if (ctx.body === undefined && [404, 405, 501].includes(ctx.status)) {
-        await views.render(ctx, 'error', { heading: 'There is no such page', message: START_AGAIN }, 404);
-      }
+      await noSuchPage(views, START_AGAIN)(ctx, next);
     } catch (error) {
       const page = explain?.(error) ?? pageFor(error);
       if (page.reason) logger.info({ event: 'interaction.refused', reason: page.reason }, 'interaction request refused');

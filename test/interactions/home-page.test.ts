@@ -50,3 +50,29 @@ describe('GET / (the page a person who opens Latch itself sees)', () => {
     expect(posted.text).not.toContain('OpenID Connect provider');
   });
 });
+
+describe('paths that no endpoint serves', () => {
+  it('answer 404 with the error page and Latch headers, not a bare text/plain Not Found', async () => {
+    for (const [method, path] of [
+      ['get', '/index.html'],
+      ['post', '/session/end'],
+      ['post', '/auth'],
+      ['get', '/reg/'],
+      ['delete', '/'],
+    ] as const) {
+      const response = await running.http()[method](path);
+      expect({ path, method, status: response.status }).toEqual({ path, method, status: 404 });
+      expectPageHeaders(response.headers);
+      expect(response.text).toContain('There is no such page');
+    }
+  });
+
+  it('leave oidc-provider and the REST API their own answers', async () => {
+    const token = await running.http().post('/token').type('form').send({ grant_type: 'nothing' });
+    expect(token.status).toBe(400);
+    expect(token.body).toMatchObject({ error: expect.any(String) });
+    const api = await running.http().get('/api/v1/nothing-here');
+    expect(api.status).toBe(404);
+    expect(api.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+});
