@@ -41,6 +41,7 @@ const aes256Key = z
 const scopeList = z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens');
 
 const RESOURCE_SERVER_SHAPE = '{"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}';
+const RESOURCE_SERVERS_SHAPE = `a JSON object of resource URI to space-separated scopes or ${RESOURCE_SERVER_SHAPE}, e.g. {"https://orders.example.com": "orders:read orders:write"}`;
 
 /** The scopes a resource server accepts, and the clients it introspects tokens as: "scopes" is short for {"scope": "scopes"}. */
 const resourceServer = z.union(
@@ -48,7 +49,7 @@ const resourceServer = z.union(
     scopeList.transform((scope) => ({ scope, clients: [] as string[] })),
     z.strictObject({ scope: scopeList, clients: z.array(z.string().min(1)).default([]) }),
   ],
-  { error: `each resource server must be space-separated scopes, or ${RESOURCE_SERVER_SHAPE}` },
+  { error: `each resource server must be space-separated scopes, e.g. "orders:read orders:write", or ${RESOURCE_SERVER_SHAPE}` },
 );
 
 /** {"https://orders.example.com": "orders:read orders:write"}: resource indicator → what it accepts. */
@@ -58,11 +59,15 @@ const resourceServers = z
     try {
       return JSON.parse(value) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: `must be a JSON object of resource URI to space-separated scopes or ${RESOURCE_SERVER_SHAPE}` });
+      ctx.addIssue({ code: 'custom', message: `is not JSON: it must be ${RESOURCE_SERVERS_SHAPE}` });
       return z.NEVER;
     }
   })
-  .pipe(z.record(httpUrl.refine((uri) => !uri.includes('#'), 'must not contain a fragment'), resourceServer));
+  .pipe(
+    z.record(z.string().pipe(httpUrl.refine((uri) => !uri.includes('#'), 'must not contain a fragment')), resourceServer, {
+      error: (issue) => (issue.code === 'invalid_key' ? 'is not an absolute http(s) resource URI without a fragment' : `must be ${RESOURCE_SERVERS_SHAPE}`),
+    }),
+  );
 
 /**
  * The environment contract. Names are public: operators, compose files and docs rely on them.
@@ -190,7 +195,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
   const parsed = environmentSchema.safeParse(values);
   if (!parsed.success || unreadable.length > 0) {
     // Values are never echoed back: some of these variables are secrets.
-    throw new ConfigError([...unreadable, ...(parsed.error?.issues ?? []).map((issue) => `${String(issue.path[0])}: ${issue.message}`)]);
+    throw new ConfigError([...unreadable, ...(parsed.error?.issues ?? []).map(describeIssue)]);
   }
   const env = parsed.data;
   const production = env.NODE_ENV === 'production';
@@ -244,6 +249,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     },
     argon2: { memoryCost: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_ITERATIONS, parallelism: env.ARGON2_PARALLELISM },
   };
+}
+
+/** `VARIABLE: message`, naming the entry inside a JSON value (RESOURCE_SERVERS: "https://x" must be ...). */
+function describeIssue({ path, message }: z.core.$ZodIssue): string {
+  const [variable, ...inside] = path;
+  return `${String(variable)}: ${inside.map((key) => `${JSON.stringify(String(key))} `).join('')}${message}`;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { createLatch } from './app.js';
+import { listen } from './http/listen.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open-database.js';
 import { runMigrationsInChildProcess } from './db/run-migrations.js';
@@ -41,9 +42,17 @@ async function main(): Promise<void> {
 
   const latch = await createLatch(config, { databaseUrl: database.url, logger });
   const { server, drain } = drainableServer(latch.app.callback());
-  server.listen(config.http.port, config.http.host);
-  await once(server, 'listening');
-  const metricsServer = await startMetricsServer(latch.metrics.registry, config.metrics);
+  let metricsServer: Server;
+  try {
+    await listen(server, config.http, 'PORT');
+    metricsServer = await startMetricsServer(latch.metrics.registry, config.metrics);
+  } catch (error) {
+    // A taken port must not leave the embedded PostgreSQL running behind the failed start.
+    server.close();
+    await latch.close();
+    await database.stop();
+    throw error;
+  }
   logger.info({ issuer: config.issuer, host: config.http.host, port: config.http.port, metricsPort: config.metrics.port, database: config.database.kind }, 'Latch is listening');
   if (config.database.kind === 'embedded') announceDevelopmentMode(config, config.database.dataDir);
 

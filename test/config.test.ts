@@ -193,6 +193,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: '0' })).toThrow(/PORT: must be between 1 and 65535/);
   });
 
+  it.each([
+    ['nope', 'RESOURCE_SERVERS: is not JSON: it must be a JSON object of resource URI to space-separated scopes, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
+    ['["https://orders.example.com"]', 'RESOURCE_SERVERS: must be a JSON object of resource URI to space-separated scopes, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
+    ['{"https://orders.example.com": ["orders:read"]}', 'RESOURCE_SERVERS: "https://orders.example.com" must be one string of space-separated scopes, e.g. "orders:read orders:write"'],
+    ['{"orders": "orders:read"}', 'RESOURCE_SERVERS: "orders" is not an absolute http(s) resource URI without a fragment'],
+  ])('says what shape RESOURCE_SERVERS must have, for %s', (value, problem) => {
+    expect(() => loadConfig({ RESOURCE_SERVERS: value })).toThrow(problem);
+  });
+
   it('accepts a complete production configuration, with migrations off unless asked for', () => {
     const config = loadConfig(PRODUCTION);
 

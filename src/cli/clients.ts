@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import Provider from 'oidc-provider';
 import { AppError } from '../errors.js';
 import { createAdapter } from '../provider/adapter.js';
@@ -8,7 +8,8 @@ import { createAccessTokenReferences } from '../provider/access-token-references
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/keys/key-ring.js';
 import { signingKeysOf } from '../provider/keys/signing-keys.js';
 import { createOidcStore, type OidcStore } from '../provider/oidc-store.js';
-import { CliError, type CliContext, type Command } from './command.js';
+import { didYouMean, parseOptions } from './arguments.js';
+import { CliError, usageError, type CliContext, type Command } from './command.js';
 
 const USAGE = [
   `clients create --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--name <name>] [--public] [--first-party] [--grant authorization_code|client_credentials]... [--id-token-alg ${SIGNING_ALGORITHMS.join('|')}]`,
@@ -34,41 +35,47 @@ const CREATE_OPTIONS = {
   'id-token-alg': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+const SUBCOMMANDS = ['create', 'list', 'show', 'delete', 'rotate-secret'];
+
 export const clientsCommand: Command = {
   name: 'clients',
   usage: USAGE,
 
-  async run(args, context) {
+  parse(args) {
     const [subcommand, ...rest] = args;
     switch (subcommand) {
       case 'create': {
         const client = parseNewClient(rest);
-        return printCreated(await refusalsAsCliErrors(() => clientAdmin(context).create(client)), context);
+        return async (context) => printCreated(await refusalsAsCliErrors(() => clientAdmin(context).create(client)), context);
       }
       case 'list':
         positionals(rest, 0, 'list');
-        return printList(await refusalsAsCliErrors(() => clientAdmin(context).list()), context);
+        return async (context) => printList(await refusalsAsCliErrors(() => clientAdmin(context).list()), context);
       case 'show': {
         const clientId = clientIdOf(rest, 'show');
-        return printClient(await refusalsAsCliErrors(() => clientAdmin(context).show(clientId)), context);
+        return async (context) => printClient(await refusalsAsCliErrors(() => clientAdmin(context).show(clientId)), context);
       }
       case 'delete': {
         const clientId = clientIdOf(rest, 'delete');
-        const { revoked } = await refusalsAsCliErrors(() => clientAdmin(context).delete(clientId));
-        context.print(`Deleted client ${clientId}, and ${revoked} grant(s), code(s) and token(s) issued to it: none of them works any more.`);
-        context.print("Users' sessions at Latch stay; they simply hold nothing for this client now.");
-        return;
+        return async (context) => {
+          const { revoked } = await refusalsAsCliErrors(() => clientAdmin(context).delete(clientId));
+          context.print(`Deleted client ${clientId}, and ${revoked} grant(s), code(s) and token(s) issued to it: none of them works any more.`);
+          context.print("Users' sessions at Latch stay; they simply hold nothing for this client now.");
+        };
       }
       case 'rotate-secret': {
         const clientId = clientIdOf(rest, 'rotate-secret');
-        const secret = await refusalsAsCliErrors(() => clientAdmin(context).rotateSecret(clientId));
-        context.print(`New secret for ${clientId} (shown once; the old one no longer works):`);
-        context.print(`  ${secret}`);
-        context.print(`Tokens already issued stay valid. Update the app, e.g. AUTH_LATCH_SECRET=${secret}`);
-        return;
+        return async (context) => {
+          const secret = await refusalsAsCliErrors(() => clientAdmin(context).rotateSecret(clientId));
+          context.print(`New secret for ${clientId} (shown once; the old one no longer works):`);
+          context.print(`  ${secret}`);
+          context.print(`Tokens already issued stay valid. Update the app, e.g. AUTH_LATCH_SECRET=${secret}`);
+        };
       }
+      case undefined:
+        throw usageError('clients needs a subcommand', USAGE);
       default:
-        throw usageError(subcommand === undefined ? 'clients needs a subcommand' : `unknown subcommand: clients ${subcommand}`);
+        throw usageError(`unknown subcommand: clients ${subcommand}.${didYouMean(subcommand, SUBCOMMANDS)}`, USAGE);
     }
   },
 };
@@ -122,13 +129,17 @@ const servesNoPages = async (): Promise<never> => {
 const SERVES_NO_PAGES: ProviderPages = { renderError: servesNoPages, logoutSource: servesNoPages, postLogoutSuccessSource: servesNoPages };
 
 function parseNewClient(args: string[]): NewClient {
-  const { values, positionals } = parseOrExplain(args, CREATE_OPTIONS, 'create');
-  if (positionals.length > 0) throw usageError(`clients create takes options only, got: ${positionals.join(' ')}`);
+  const { values, positionals } = parseOptions(args, CREATE_OPTIONS, 'clients create', USAGE);
+  if (positionals.length > 0) throw usageError(`clients create takes options only, got: ${positionals.join(' ')}`, USAGE);
   const grants = values.grant ?? ['authorization_code'];
   const unknownGrant = grants.find((grant) => !isGrant(grant));
-  if (unknownGrant !== undefined) throw usageError(`--grant must be ${GRANTS.join(' or ')}, not "${unknownGrant}"`);
+  if (unknownGrant !== undefined) throw usageError(`--grant must be ${GRANTS.join(' or ')}, not "${unknownGrant}".${didYouMean(unknownGrant, GRANTS)}`, USAGE);
   const alg = values['id-token-alg'];
-  if (alg !== undefined && !isSigningAlgorithm(alg)) throw usageError(`--id-token-alg must be ${SIGNING_ALGORITHMS.join(', ')}, not "${alg}"`);
+  if (alg !== undefined && !isSigningAlgorithm(alg)) throw usageError(`--id-token-alg must be ${SIGNING_ALGORITHMS.join(', ')}, not "${alg}"`, USAGE);
+  // The one requirement known without the database: the provider would refuse it too, later.
+  if (grants.includes('authorization_code') && !values['redirect-uri']) {
+    throw usageError('clients create needs --redirect-uri <uri> (where the app receives the sign-in), unless it is a --grant client_credentials client', USAGE);
+  }
   return {
     name: values.name,
     public: values.public ?? false,
@@ -145,23 +156,14 @@ const isSigningAlgorithm = (value: string): value is SigningAlgorithm => (SIGNIN
 
 /** Exactly `count` positional arguments and no option. */
 function positionals(args: string[], count: number, form: string): string[] {
-  const parsed = parseOrExplain(args, {}, form).positionals;
-  if (parsed.length !== count) throw usageError(`clients ${form} takes ${count === 0 ? 'no arguments' : 'exactly one client id'}, got: ${args.join(' ') || 'none'}`);
+  const parsed = parseOptions(args, {}, `clients ${form}`, USAGE).positionals;
+  if (parsed.length !== count) throw usageError(`clients ${form} takes ${count === 0 ? 'no arguments' : 'exactly one client id'}, got: ${args.join(' ') || 'none'}`, USAGE);
   return parsed;
 }
 
 function clientIdOf(args: string[], form: string): string {
   const [clientId = ''] = positionals(args, 1, form);
   return clientId;
-}
-
-function parseOrExplain<Options extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: Options, form: string) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: true });
-  } catch (error) {
-    // node:util's messages name the offending option: "Unknown option '--nmae'".
-    throw usageError(`clients ${form}: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }
 
 function printCreated({ client, clientSecret }: { client: ClientSummary; clientSecret?: string }, { config, print }: CliContext): void {
@@ -246,8 +248,4 @@ function printClient(client: ClientSummary, { print }: CliContext): void {
 
 function date(value: Date): string {
   return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function usageError(problem: string): CliError {
-  return new CliError(`${problem}\nusage:\n${USAGE.map((line) => `  latch ${line}`).join('\n')}`);
 }

@@ -19,10 +19,22 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
+/** What a command does once the database is open. */
+export type Action = (context: CliContext) => Promise<void>;
+
 export interface Command {
   /** e.g. "keys". */
   name: string;
   /** One line per subcommand, for `latch --help`. */
   usage: string[];
-  run(args: string[], context: CliContext): Promise<void>;
+  /**
+   * Reads the arguments into the action to run. Every usage mistake is thrown from here, so that
+   * it is told at once, before any database is opened (or an embedded one started).
+   */
+  parse(args: string[]): Action;
+}
+
+/** A usage mistake, with the command's usage under it. */
+export function usageError(problem: string, usage: string[]): CliError {
+  return new CliError(`${problem}\nusage:\n${usage.map((line) => `  latch ${line}`).join('\n')}`);
 }

@@ -1,40 +1,47 @@
 import {
   DEFAULT_PUBLISH_FOR_SECONDS,
+  DEFAULT_WATCH_INTERVAL_MS,
   NoActiveSigningKeyError,
   signingKeysOf,
   type Rotation,
   type SigningKeys,
   type SigningKeySummary,
 } from '../provider/keys/signing-keys.js';
-import { CliError, type CliContext, type Command } from './command.js';
+import { didYouMean, parseOptions } from './arguments.js';
+import { CliError, usageError, type CliContext, type Command } from './command.js';
 
 const USAGE = [
   'keys list                                 signing keys: kid, algorithm, state and dates',
   `keys rotate [--publish-for <seconds>]     new signing keys, published now, signing after <seconds> (default ${DEFAULT_PUBLISH_FOR_SECONDS})`,
 ];
 
+const SUBCOMMANDS = ['list', 'rotate'];
+
 export const keysCommand: Command = {
   name: 'keys',
   usage: USAGE,
 
-  async run(args, context) {
+  parse(args) {
     const [subcommand, ...rest] = args;
-    const keys = signingKeys(context);
     switch (subcommand) {
       case 'list':
-        if (rest.length > 0) throw usageError(`keys list takes no arguments, got: ${rest.join(' ')}`);
-        return printList(await keys.list(), context);
+        if (rest.length > 0) throw usageError(`keys list takes no arguments, got: ${rest.join(' ')}`, USAGE);
+        return async (context) => printList(await signingKeys(context).list(), context);
       case 'rotate': {
         const publishFor = parsePublishFor(rest);
-        try {
-          return printRotation(await keys.rotate({ publishFor }), publishFor, context);
-        } catch (error) {
-          if (error instanceof NoActiveSigningKeyError) throw new CliError(error.message, { cause: error });
-          throw error;
-        }
+        return async (context) => {
+          try {
+            printRotation(await signingKeys(context).rotate({ publishFor }), publishFor, context);
+          } catch (error) {
+            if (error instanceof NoActiveSigningKeyError) throw new CliError(error.message, { cause: error });
+            throw error;
+          }
+        };
       }
+      case undefined:
+        throw usageError('keys needs a subcommand', USAGE);
       default:
-        throw usageError(subcommand === undefined ? 'keys needs a subcommand' : `unknown subcommand: keys ${subcommand}`);
+        throw usageError(`unknown subcommand: keys ${subcommand}.${didYouMean(subcommand, SUBCOMMANDS)}`, USAGE);
     }
   },
 };
@@ -44,12 +51,11 @@ function signingKeys({ config, prisma, logger }: CliContext): SigningKeys {
 }
 
 function parsePublishFor(args: string[]): number {
-  if (args.length === 0) return DEFAULT_PUBLISH_FOR_SECONDS;
-  const [first, second] = args;
-  const value =
-    args.length === 2 && first === '--publish-for' ? second : args.length === 1 && first?.startsWith('--publish-for=') ? first.slice('--publish-for='.length) : undefined;
-  if (value === undefined) throw usageError(`unexpected arguments: keys rotate ${args.join(' ')}`);
-  if (!/^\d+$/.test(value)) throw usageError(`--publish-for needs a whole number of seconds, not "${value}"`);
+  const { values, positionals } = parseOptions(args, { 'publish-for': { type: 'string' } }, 'keys rotate', USAGE);
+  if (positionals.length > 0) throw usageError(`keys rotate takes options only, got: ${positionals.join(' ')}`, USAGE);
+  const value = values['publish-for'];
+  if (value === undefined) return DEFAULT_PUBLISH_FOR_SECONDS;
+  if (!/^\d+$/.test(value)) throw usageError(`--publish-for needs a whole number of seconds, not "${value}"`, USAGE);
   return Number(value);
 }
 
@@ -72,7 +78,7 @@ function printRotation(rotation: Rotation, publishFor: number, { print }: CliCon
   for (const key of rotation.created) print(`  ${key.alg.padEnd(6)} ${key.kid}`);
   print(`Old keys sign until ${activates}, leave the JWKS at ${date(rotation.expiresAt)}:`);
   for (const key of rotation.retired) print(`  ${key.alg.padEnd(6)} ${key.kid}`);
-  print('Every running Latch picks this up within a minute; nothing needs restarting.');
+  print(`Every running Latch picks this up within ${DEFAULT_WATCH_INTERVAL_MS / 1000} seconds; nothing needs restarting.`);
   if (publishFor < DEFAULT_PUBLISH_FOR_SECONDS) {
     print(`Note: relying parties cache the JWKS, often for hours; one that has not fetched it again by ${activates} rejects new tokens until it does.`);
   }
@@ -80,8 +86,4 @@ function printRotation(rotation: Rotation, publishFor: number, { print }: CliCon
 
 function date(value: Date | null): string {
   return value ? value.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
-}
-
-function usageError(problem: string): CliError {
-  return new CliError(`${problem}\nusage:\n${USAGE.map((line) => `  latch ${line}`).join('\n')}`);
 }

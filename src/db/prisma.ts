@@ -38,5 +38,7 @@ export function createPrismaClient(source: pg.Pool | string, poolMax = 10): Pris
   // An idle connection dropped by the server (a restart, a failover) must not crash the process;
   // the pool replaces it on the next query.
   const adapter = new PrismaPg(pool, { disposeExternalPool: true, onPoolError: () => {} });
-  return new PrismaClient({ adapter });
+  // 'minimal': an error's message is its reason, without the code frame of the calling source
+  // that Prisma otherwise prepends (noise in a log line, and in the CLI's one-line failures).
+  return new PrismaClient({ adapter, errorFormat: 'minimal' });
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import type { Registry } from 'prom-client';
+import { listen } from '../http/listen.js';
 
 /**
  * /metrics on a listener of its own (loopback unless configured), so that it is never exposed on
@@ -17,7 +17,6 @@ export async function startMetricsServer(registry: Registry, { host, port }: { h
       () => response.writeHead(500).end(),
     );
   });
-  server.listen(port, host);
-  await once(server, 'listening');
+  await listen(server, { host, port }, 'METRICS_PORT');
   return server;
 }

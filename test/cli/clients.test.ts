@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { query } from '../support/sql.js';
 
@@ -26,19 +30,22 @@ afterAll(async () => {
 
 /** `npm run latch -- ...` as its own process, on the running Latch's database, with only this environment. */
 function latch(...args: string[]): Promise<Run> {
-  return latchIn('test', ...args);
+  return latchWith({}, ...args);
 }
 
-function latchIn(nodeEnv: 'test' | 'production', ...args: string[]): Promise<Run> {
-  const environment = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: nodeEnv,
-    DATABASE_URL: running.databaseUrl,
-    ISSUER: running.baseUrl,
-    LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
-    LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
-    LOG_LEVEL: 'warn',
-  };
+/** The same, with variables changed; one given as undefined is left out. */
+function latchWith(changes: Record<string, string | undefined>, ...args: string[]): Promise<Run> {
+  const environment = Object.fromEntries(
+    Object.entries({
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      DATABASE_URL: running.databaseUrl,
+      ISSUER: running.baseUrl,
+      LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
+      LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
+      ...changes,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   return new Promise((resolve) => {
     execFile(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
@@ -70,30 +77,69 @@ describe('latch (admin CLI)', () => {
     expect(help.stdout).toMatch(/latch clients create/);
     expect(help.stdout).toMatch(/latch keys rotate/);
 
-    expectRefused(await latch('frobnicate'), /Unknown command: frobnicate\nusage: latch <command>/);
-    expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--nmae', 'App'), /'--nmae'[\s\S]*usage:[\s\S]*latch clients create/);
+    expectRefused(await latch('frobnicate'), /Unknown command: frobnicate\.\nusage: latch <command>/);
+    expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--nmae', 'App'), /--nmae\. Did you mean --name\?[\s\S]*usage:[\s\S]*latch clients create/);
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--grant', 'implicit'), /--grant must be authorization_code or client_credentials/);
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--id-token-alg', 'HS256'), /--id-token-alg must be RS256, ES256, EdDSA/);
     expectRefused(await latch('clients', 'show'), /clients show takes exactly one client id/);
   });
 
+  it('tells a usage mistake, with what was probably meant, before it opens any database', async () => {
+    // No DATABASE_URL: the embedded PostgreSQL, in an empty data directory, which must stay empty.
+    const dataDir = await mkdtemp(join(tmpdir(), 'latch-cli-usage-'));
+    const beforeDatabase = { DATABASE_URL: undefined, LATCH_DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await findFreePort()) };
+    try {
+      expectRefused(await latchWith(beforeDatabase, 'client', 'list'), /^Unknown command: client\. Did you mean clients\?\nusage: latch/);
+      expectRefused(await latchWith(beforeDatabase, 'clients', 'lsit'), /^unknown subcommand: clients lsit\. Did you mean list\?\nusage:/);
+      expectRefused(await latchWith(beforeDatabase, 'clients', 'create', '--redirect-url', 'https://app.example.com/cb'), /unknown option --redirect-url\. Did you mean --redirect-uri\?/);
+      expectRefused(await latchWith(beforeDatabase, 'clients', 'create', '--name'), /clients create: Option '--name <value>' argument missing/);
+      expectRefused(await latchWith(beforeDatabase, 'clients', 'create', '--name', 'App'), /^clients create needs --redirect-uri <uri>/);
+      expectRefused(await latchWith(beforeDatabase, 'keys', 'rotate', '--publish-fo', '60'), /unknown option --publish-fo\. Did you mean --publish-for\?/);
+      expectRefused(await latchWith(beforeDatabase, 'keys'), /^keys needs a subcommand\nusage:/);
+      expect(await readdir(dataDir)).toEqual([]);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes no log line ahead of its report, and any it writes (LOG_LEVEL=info) in words', async () => {
+    const quiet = await latchWith({ LOG_LEVEL: undefined }, 'clients', 'create', '--grant', 'client_credentials', '--name', 'Quiet job');
+    expect(quiet).toMatchObject({ code: 0, stderr: '' });
+    expect(quiet.stdout).toMatch(/^Created confidential client \S+ \(Quiet job\)\./);
+
+    const told = await latchWith({ LOG_LEVEL: 'info' }, 'clients', 'create', '--grant', 'client_credentials', '--name', 'Told job');
+    expect(told.code).toBe(0);
+    const lines = told.stderr.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatch(/^latch: info: [^{]/);
+    expect(told.stderr).not.toContain(printed(told, 'Client secret'));
+  });
+
+  it('prints a failure of the database as one line, without Prisma\'s source excerpt', async () => {
+    const missing = new URL(running.databaseUrl);
+    missing.pathname = '/no_such_database';
+    const run = await latchWith({ DATABASE_URL: missing.href }, 'clients', 'list');
+    expectRefused(run, /^latch failed: .*no_such_database/);
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/invocation|prisma\.|src\/|→/);
+  });
+
   it('refuses what the provider refuses, with its reason', async () => {
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'not a url'), /The client is not valid: redirect_uris/);
-    expectRefused(await latch('clients', 'create'), /The client is not valid: redirect_uris must contain members/);
     expectRefused(await latch('clients', 'create', '--public', '--grant', 'client_credentials'), /public client cannot use client_credentials/);
   });
 
   it('in production, refuses plain http redirect URIs except on loopback, as dynamic registration does', async () => {
     expectRefused(
-      await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://evil.example/cb'),
+      await latchWith({ NODE_ENV: 'production' }, 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://evil.example/cb'),
       /The client is not valid: redirect_uris must use https .*http:\/\/evil\.example/,
     );
     expectRefused(
-      await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--post-logout-redirect-uri', 'http://app.example.com/'),
+      await latchWith({ NODE_ENV: 'production' }, 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--post-logout-redirect-uri', 'http://app.example.com/'),
       /The client is not valid: post_logout_redirect_uris must use https/,
     );
 
-    const loopback = await latchIn('production', 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://localhost:3001/cb');
+    const loopback = await latchWith({ NODE_ENV: 'production' }, 'clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--redirect-uri', 'http://localhost:3001/cb');
     expect(loopback).toMatchObject({ code: 0 });
     // Outside production the same plain http URI is what a local app needs.
     expect(await latch('clients', 'create', '--redirect-uri', 'http://app.internal.example/cb')).toMatchObject({ code: 0 });

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,19 @@ describe('the embedded PostgreSQL', () => {
       await expect(start()).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('names the directory that PostgreSQL cannot enter, and the fix, instead of initdb\'s "Permission denied"', async () => {
+    // `mktemp -d` makes a 0700 directory: closed to the `postgres` user PostgreSQL runs as under root.
+    const closed = join(directory, 'closed');
+    await mkdir(closed);
+    await chmod(closed, process.getuid?.() === 0 ? 0o700 : 0o000);
+    try {
+      const failure = startEmbeddedPostgres({ dataDir: join(closed, 'postgres'), port: await findFreePort(), logger });
+      await expect(failure).rejects.toThrow(new RegExp(`cannot enter ${closed} \\(mode 0[0-7]00, owner uid \\d+\\)\\. Let it in \\(\`chmod o\\+x ${closed}\`\\) or set LATCH_DATA_DIR`));
+    } finally {
+      await chmod(closed, 0o755);
     }
   });
 });

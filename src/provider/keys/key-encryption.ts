@@ -17,7 +17,9 @@ export class SigningKeyDecryptionError extends Error {
 
   constructor(
     readonly kid: string,
-    message = `LATCH_KEY_ENCRYPTION_KEY does not decrypt signing key ${kid}`,
+    message = `LATCH_KEY_ENCRYPTION_KEY does not decrypt signing key ${kid}: the signing keys in the database were encrypted with another key encryption key. ` +
+      'Set LATCH_KEY_ENCRYPTION_KEY back to that one (in development, generated ones are kept in development-secrets.json in LATCH_DATA_DIR). ' +
+      'If it is lost, delete the rows of the signing_keys table: Latch then creates new keys, and tokens the old ones signed stop validating.',
     options?: ErrorOptions,
   ) {
     super(message, options);

@@ -21,7 +21,7 @@ import { createPrismaSigningKeyRepository, type SigningKeyRecord, type SigningKe
  */
 export const DEFAULT_PUBLISH_FOR_SECONDS = 86_400;
 
-/** Suggested poll interval: every replica picks a rotation up within a minute. */
+/** How often every replica reloads the keys: a rotation reaches all of them within this (the CLI and README say so). */
 export const DEFAULT_WATCH_INTERVAL_MS = 30_000;
 
 /**

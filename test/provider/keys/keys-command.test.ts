@@ -18,10 +18,13 @@ describe('latch keys', () => {
 
   const run = async (...args: string[]) => {
     printed = [];
-    await keysCommand.run(args, context);
+    await keysCommand.parse(args)(context);
     return printed;
   };
-  const refusal = (...args: string[]) => keysCommand.run(args, context).then(() => undefined, (error: unknown) => error);
+  const refusal = (...args: string[]) =>
+    Promise.resolve()
+      .then(() => keysCommand.parse(args)(context))
+      .then(() => undefined, (error: unknown) => error);
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -73,7 +76,8 @@ describe('latch keys', () => {
     expect(output[4]).toBe(`Old keys sign until ${output[0]?.match(ISO_SECOND)?.[0]}, leave the JWKS at ${leave}:`);
     expect(output.slice(5, 8).map((line) => line.trim()).sort()).toEqual(['ES256  es', 'EdDSA  ed', 'RS256  rs']);
     expect(output.slice(8)).toEqual([
-      'Every running Latch picks this up within a minute; nothing needs restarting.',
+      // The key watch interval, as the README says.
+      'Every running Latch picks this up within 30 seconds; nothing needs restarting.',
       expect.stringMatching(/^Note: relying parties cache the JWKS/),
     ]);
 
@@ -90,12 +94,15 @@ describe('latch keys', () => {
 
   it.each([
     [[], 'keys needs a subcommand'],
-    [['shred'], 'unknown subcommand: keys shred'],
+    [['shred'], 'unknown subcommand: keys shred.\n'],
+    [['rotat'], 'unknown subcommand: keys rotat. Did you mean rotate?'],
+    [['rotate', '--publish-fo', '60'], 'keys rotate: unknown option --publish-fo. Did you mean --publish-for?'],
     [['list', '--all'], 'keys list takes no arguments'],
-    [['rotate', '--publish-for'], 'unexpected arguments: keys rotate --publish-for'],
+    [['rotate', '--publish-for'], "keys rotate: Option '--publish-for <value>' argument missing"],
     [['rotate', '--publish-for', 'soon'], '--publish-for needs a whole number of seconds, not "soon"'],
     [['rotate', '--publish-for=-5'], '--publish-for needs a whole number of seconds, not "-5"'],
-    [['rotate', '--now'], 'unexpected arguments: keys rotate --now'],
+    [['rotate', '--now'], 'keys rotate: unknown option --now.\n'],
+    [['rotate', 'now'], 'keys rotate takes options only, got: now'],
   ])('refuses `keys %j` with usage', async (args, problem) => {
     const error = await refusal(...args);
 

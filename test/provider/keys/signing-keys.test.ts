@@ -202,6 +202,8 @@ describe('signing keys', () => {
 
     await expect(load).rejects.toBeInstanceOf(SigningKeyDecryptionError);
     await expect(load).rejects.toThrow(`LATCH_KEY_ENCRYPTION_KEY does not decrypt signing key ${first?.kid}`);
+    // And what to do about it.
+    await expect(load).rejects.toThrow(/Set LATCH_KEY_ENCRYPTION_KEY back to that one .* If it is lost, delete the rows of the signing_keys table/);
   });
 
   it('refuses a private key moved to another row', async () => {
