@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
     throw error;
   } finally {
     await prisma.$disconnect();
+    if (!pool.ended) await pool.end();
     await database.stop();
   }
 }

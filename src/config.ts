@@ -49,7 +49,7 @@ const resourceServer = z.union(
     scopeList.transform((scope) => ({ scope, clients: [] as string[] })),
     z.strictObject({ scope: scopeList, clients: z.array(z.string().min(1)).default([]) }),
   ],
-  { error: `each resource server must be space-separated scopes, e.g. "orders:read orders:write", or ${RESOURCE_SERVER_SHAPE}` },
+  { error: `must be space-separated scopes, e.g. "orders:read orders:write", or ${RESOURCE_SERVER_SHAPE}` },
 );
 
 /** {"https://orders.example.com": "orders:read orders:write"}: resource indicator → what it accepts. */

@@ -157,7 +157,7 @@ describe('loadConfig', () => {
     '{"https://orders.example.com": ["orders:read"]}',
   ])('says what shape a resource server has when given %s', (value) => {
     expect(problemsOf({ RESOURCE_SERVERS: value })).toEqual([
-      'RESOURCE_SERVERS: each resource server must be space-separated scopes, or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}',
+      'RESOURCE_SERVERS: "https://orders.example.com" must be space-separated scopes, e.g. "orders:read orders:write", or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}',
     ]);
   });
 
@@ -194,9 +194,9 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['nope', 'RESOURCE_SERVERS: is not JSON: it must be a JSON object of resource URI to space-separated scopes, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
-    ['["https://orders.example.com"]', 'RESOURCE_SERVERS: must be a JSON object of resource URI to space-separated scopes, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
-    ['{"https://orders.example.com": ["orders:read"]}', 'RESOURCE_SERVERS: "https://orders.example.com" must be one string of space-separated scopes, e.g. "orders:read orders:write"'],
+    ['nope', 'RESOURCE_SERVERS: is not JSON: it must be a JSON object of resource URI to space-separated scopes or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
+    ['["https://orders.example.com"]', 'RESOURCE_SERVERS: must be a JSON object of resource URI to space-separated scopes or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}, e.g. {"https://orders.example.com": "orders:read orders:write"}'],
+    ['{"https://orders.example.com": ["orders:read"]}', 'RESOURCE_SERVERS: "https://orders.example.com" must be space-separated scopes, e.g. "orders:read orders:write", or {"scope": "<space-separated scopes>", "clients": ["<client id>", ...]}'],
     ['{"orders": "orders:read"}', 'RESOURCE_SERVERS: "orders" is not an absolute http(s) resource URI without a fragment'],
   ])('says what shape RESOURCE_SERVERS must have, for %s', (value, problem) => {
     expect(() => loadConfig({ RESOURCE_SERVERS: value })).toThrow(problem);

@@ -21,13 +21,17 @@ export function createConnectionPool(
   // Short-lived pools (the CLI's, tests') take the configuration's own default timeouts.
   { poolMax, statementTimeoutMs = 5_000, connectTimeoutMs = 5_000 }: Pick<DatabasePoolOptions, 'poolMax'> & Partial<DatabasePoolOptions>,
 ): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: poolMax,
     connectionTimeoutMillis: connectTimeoutMs,
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + CLIENT_GRACE_MS,
   });
+  // An idle connection dropped by the server (a restart, a failover, a CLI's embedded PostgreSQL
+  // stopping) must not crash the process: the pool replaces it on the next query.
+  pool.on('error', () => {});
+  return pool;
 }
 
 /** A Prisma client over a pool it owns: $disconnect ends the pool. */
@@ -35,9 +39,7 @@ export function createPrismaClient(pool: pg.Pool): PrismaClient;
 export function createPrismaClient(databaseUrl: string, poolMax: number): PrismaClient;
 export function createPrismaClient(source: pg.Pool | string, poolMax = 10): PrismaClient {
   const pool = typeof source === 'string' ? createConnectionPool(source, { poolMax }) : source;
-  // An idle connection dropped by the server (a restart, a failover) must not crash the process;
-  // the pool replaces it on the next query.
-  const adapter = new PrismaPg(pool, { disposeExternalPool: true, onPoolError: () => {} });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // 'minimal': an error's message is its reason, without the code frame of the calling source
   // that Prisma otherwise prepends (noise in a log line, and in the CLI's one-line failures).
   return new PrismaClient({ adapter, errorFormat: 'minimal' });
