@@ -33,8 +33,8 @@ import { createProviderHost, type ProviderHost } from './provider/provider-host.
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
-import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './self-service/account-client.js';
-import { createSelfService } from './self-service/self-service.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
+import { createAccountPageSurface } from './account-page/surface.js';
 import { createThrottles } from './throttle/throttles.js';
 
 export interface Latch {
@@ -140,7 +140,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   app.use(
     scopeTo(
       ACCOUNT_PATH,
-      createSelfService({
+      createAccountPageSurface({
         issuer: config.issuer,
         apiResource: config.oidc.apiResource,
         provider: () => provider.current(),

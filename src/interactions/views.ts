@@ -22,7 +22,7 @@ export interface PageLocals {
   'signed-out': { clientName?: string };
   home: { issuer: string; discoveryUrl: string; accountUrl: string };
   error: { heading: string; message: string; details?: { error: string; description?: string }; link?: { href: string; text: string } };
-  /** The account page (src/self-service). */
+  /** The account page (src/account-page). */
   account: AccountPageLocals;
 }
 

@@ -22,7 +22,7 @@ declare module 'koa' {
   }
 }
 
-export interface SelfServiceRoutesDependencies {
+export interface AccountPageRoutesDependencies {
   signIn: AccountSignIn;
   page: AccountPage;
   csrf: Csrf;
@@ -48,7 +48,7 @@ function visitorOf(ctx: Context): AccountVisitor {
 }
 
 /** The account page (/account) and its forms: each form is parsed here, checked against its anti-forgery token, then its session. */
-export function createSelfServiceRoutes({ signIn, page, csrf, accounts, changePassword, connectedApps, sessions, sightings }: SelfServiceRoutesDependencies): Middleware[] {
+export function createAccountPageRoutes({ signIn, page, csrf, accounts, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
   const signedIn: Middleware = async (ctx, next) => {
     const visitor = await signIn.visitor(ctx);
     if (!visitor) throw new SignedOutError();

@@ -16,9 +16,9 @@ import { ACCOUNT_PATH } from './account-client.js';
 import { createAccountPage } from './account-page.js';
 import { createAccountSignIn } from './account-sign-in.js';
 import { SignedOutError, SignInNotCompletedError } from './errors.js';
-import { createSelfServiceRoutes } from './routes.js';
+import { createAccountPageRoutes } from './routes.js';
 
-export interface SelfServiceDependencies {
+export interface AccountPageSurfaceDependencies {
   issuer: string;
   apiResource: string;
   /** The provider serving now (it is rebuilt when signing keys rotate). */
@@ -58,9 +58,9 @@ function explain(error: unknown): ErrorPage | undefined {
 }
 
 /** The user's own account page at /account: profile, email, password, connected apps and sessions. */
-export function createSelfService({ issuer, apiResource, provider, views, accounts, changePassword, connectedApps, sessions, sightings, clientName, logger }: SelfServiceDependencies): Middleware[] {
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, changePassword, connectedApps, sessions, sightings, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
-  const routes = createSelfServiceRoutes({
+  const routes = createAccountPageRoutes({
     signIn: createAccountSignIn({ issuer, provider, accounts }),
     page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
     csrf,
