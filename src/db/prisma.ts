@@ -1,8 +1,11 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
+
+/** The client or one of its interactive transactions: repositories take either, so a service can join several writes in one transaction. */
+export type Database = Prisma.TransactionClient;
 
 /** A bounded node-postgres pool: the only way Latch opens database connections. */
 export function createConnectionPool(databaseUrl: string, poolMax: number): pg.Pool {
