@@ -82,7 +82,7 @@ try {
     store: latch.oidcStore,
     validate: (metadata) => latch.provider.current().Client.validate(metadata),
     now: () => new Date(),
-    logger,
+    audit: latch.audit,
   });
   const { client, clientSecret } = await admin.create({ name: 'bench', grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], public: false, firstParty: false });
   const basic = `Basic ${Buffer.from(`${client.clientId}:${clientSecret}`).toString('base64')}`;

@@ -6,6 +6,8 @@ import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
+import { auditOrigin } from './audit/audit-context.js';
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
 import { createConnectionPool, createPrismaClient } from './db/prisma.js';
@@ -14,8 +16,13 @@ import { healthEndpoints } from './http/health.js';
 import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
+import { createCsrf } from './interactions/csrf.js';
+import { errorPages } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
+import { createRateLimits } from './interactions/rate-limits.js';
 import type { Logger } from './logger.js';
+import { devMailbox } from './mail/dev-mail.js';
+import { createMail, type Mail, type MailOptions } from './mail/mail.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createAdapter } from './provider/adapter.js';
 import { INTERACTION_PATH } from './provider/configuration.js';
@@ -25,10 +32,19 @@ import { createPrismaOidcStore, type OidcStore } from './provider/oidc-store.js'
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
+import { createPrismaAccountTokens } from './self-service/account-tokens.js';
+import { createMailThrottle } from './self-service/mail-throttle.js';
+import { createSelfServicePages } from './self-service/pages.js';
+import { SELF_SERVICE_PATH } from './self-service/paths.js';
+import { createSelfService, type SelfService } from './self-service/self-service.js';
 
 export interface Latch {
   app: Koa;
   accounts: AccountService;
+  selfService: SelfService;
+  /** The outbox and its worker. */
+  mail: Mail;
+  audit: AuditLog;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -45,6 +61,8 @@ export interface LatchOptions {
   now?: () => Date;
   /** How often signing keys are re-read, so a rotation reaches every process. */
   keyWatchIntervalMs?: number;
+  /** Mail delivery: poll interval, retry policy, transport (tests make retries quick and may bring their own). */
+  mail?: MailOptions;
 }
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -53,16 +71,27 @@ const PURGE_INTERVAL_MS = 60_000;
  * Wires Latch from its validated configuration and a database URL: repositories, then services,
  * then the HTTP surfaces. Everything is passed explicitly so tests build the very same app.
  */
-export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS }: LatchOptions): Promise<Latch> {
+export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS, mail: mailOptions }: LatchOptions): Promise<Latch> {
   const metrics = createMetrics();
   const pool = createConnectionPool(databaseUrl, config.database.poolMax);
   metrics.observePool(pool, config.database.poolMax);
   const prisma = createPrismaClient(pool);
-  const accounts = createAccountService({
-    users: createPrismaUserRepository(prisma),
-    hasher: createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({ commonPasswords: loadCommonPasswords() }),
-    logger,
+  const audit = createAuditLog({ prisma, logger, now });
+  const hasher = createPasswordHasher(config.argon2);
+  const policy = createPasswordPolicy({ commonPasswords: loadCommonPasswords() });
+  const accounts = createAccountService({ users: createPrismaUserRepository(prisma), hasher, policy, audit, logger });
+  const mail = createMail(config, prisma, { logger, now, options: mailOptions });
+  const selfService = createSelfService({
+    prisma,
+    tokens: createPrismaAccountTokens(prisma),
+    hasher,
+    policy,
+    mailer: mail.mailer,
+    throttle: createMailThrottle(createRateLimits(prisma, { logger }), { mailsPerHour: config.accounts.mailsPerHour }),
+    audit,
+    issuer: config.issuer,
+    ttl: { emailVerification: config.accounts.emailVerificationTtl, passwordReset: config.accounts.passwordResetTtl },
+    now,
   });
 
   const signingKeys = signingKeysOf(config, prisma, { logger, now });
@@ -70,7 +99,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const keyRing = await signingKeys.load();
 
   const oidcStore = createPrismaOidcStore(prisma);
-  const interactions = createInteractions({ config, prisma, accounts, provider: () => provider.current(), logger, metrics });
+  const interactions = createInteractions({ config, prisma, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -79,6 +108,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyRing,
     logger,
     metrics,
+    audit,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
@@ -97,6 +127,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   // Koa's default error listener prints stacks to stderr; ours are logged where they are handled.
   app.silent = true;
   app.use(requestContext(logger, metrics));
+  app.use(auditOrigin());
   app.use(securityHeaders(config));
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
@@ -108,8 +139,17 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     accounts,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, audit, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
+  const { views } = interactions;
+  app.use(
+    scopeTo(SELF_SERVICE_PATH, [
+      errorPages({ views, logger }),
+      ...createSelfServicePages({ selfService, views, csrf: createCsrf({ path: SELF_SERVICE_PATH }), provider: () => provider.current() }),
+    ]),
+  );
+  // Development's mail catcher; in production the path is oidc-provider's, which knows no such page (404).
+  if (config.env !== 'production') app.use(scopeTo('/dev/mail', devMailbox({ outbox: mail.outbox, views, from: config.mail.from })));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(publicMetadataCaching());
   app.use(provider.middleware());
@@ -117,6 +157,9 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   return {
     app,
     accounts,
+    selfService,
+    mail,
+    audit,
     provider,
     oidcStore,
     signingKeys,
@@ -124,6 +167,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     async close() {
       await keyWatch.stop();
       await purge.stop();
+      await mail.worker?.stop();
       await prisma.$disconnect();
     },
   };

@@ -1,3 +1,4 @@
+import { auditCommand } from './cli/audit.js';
 import { clientsCommand } from './cli/clients.js';
 import { CliError, type Command } from './cli/command.js';
 import { keysCommand } from './cli/keys.js';
@@ -14,7 +15,7 @@ import { createLogger } from './logger.js';
  * failures (usage, configuration, a refused operation) print their message only, with exit code 1.
  */
 
-const COMMANDS: Command[] = [clientsCommand, keysCommand];
+const COMMANDS: Command[] = [clientsCommand, keysCommand, auditCommand];
 const HELP = new Set(['--help', '-h', 'help']);
 
 /** A CLI needs a connection or two, not the server's pool. */

@@ -92,6 +92,18 @@ export class NotFoundError extends AppError {
   readonly kind = 'not_found';
 }
 
+/** Refused for now: the caller has done this too often and may try again after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError {
+  readonly kind = 'too_many_requests';
+
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class UnavailableError extends AppError {
   readonly kind = 'unavailable';
 }

@@ -7,7 +7,7 @@ export type { Logger };
  * Field names whose values must never reach a log line, wherever they appear in a logged object.
  * pino's redaction is path based, so each name is listed at the depths Latch logs objects.
  */
-const SECRET_FIELDS = [
+export const SECRET_FIELDS = [
   'password',
   'currentPassword',
   'newPassword',

@@ -3,8 +3,9 @@ import type { AccountService } from '../account/account-service.js';
 import { UserNotFoundError } from '../account/errors.js';
 import type { ProfileChanges } from '../account/profile-changes.js';
 import { ValidationError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SelfService } from '../self-service/self-service.js';
 import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
 import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from './user-representation.js';
@@ -34,7 +35,10 @@ const claimValue = z.string({ error: 'must be a string, or null to clear it' }).
 
 /** Shape only, in claim names: the account service owns the rules (lengths, URLs, dates). */
 const profilePatchSchema = z
-  .strictObject(Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>)
+  .strictObject({
+    ...(Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>),
+    email: requiredString('email').max(320, 'email must be at most 320 characters').optional().describe('A new address: it replaces the current one only once confirmed by the link mailed to it.'),
+  })
   .meta({ id: 'ProfilePatch', description: 'Claims to change: an absent claim is kept, null clears it.' });
 
 const password = (what: string) => requiredString(what).max(4096, `${what} must be at most 4096 characters`);
@@ -50,8 +54,9 @@ const API_NAME_OF_FIELD: Record<string, string> = {
 
 export interface AccountRoutesDependencies {
   accounts: AccountService;
+  selfService: Pick<SelfService, 'requestEmailChange'>;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
-  logger: Logger;
+  audit: AuditLog;
 }
 
 /**
@@ -59,7 +64,7 @@ export interface AccountRoutesDependencies {
  * password, not the token's scope, is what allows changing the password or deleting the account:
  * a stolen token alone must not be enough for either.
  */
-export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger }: AccountRoutesDependencies): void {
+export function mountAccountRoutes(routes: ApiRoutes, { accounts, selfService, tokens, audit }: AccountRoutesDependencies): void {
   const theUser = { description: 'The signed-in user.', body: userRepresentationSchema };
   // Every route below reads the account, and the token's record, from the database.
   const storageProblems = ['internal', 'unavailable'] as const;
@@ -75,13 +80,15 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger
       method: 'patch',
       path: '/users/me',
       summary: "Change the signed-in user's profile claims",
+      description: 'A new `email` is mailed a confirmation link and replaces the current address (verified) only once it is followed; the current address is told. The answer shows the account as it is until then.',
       scope: 'profile',
       body: profilePatchSchema,
       replies: { 200: theUser },
-      problems: ['invalid_input', ...storageProblems],
+      problems: ['invalid_input', 'conflict', 'too_many_requests', ...storageProblems],
     },
     async (ctx, patch) => {
       const { user } = callerOf(ctx);
+      if (patch.email !== undefined) await selfService.requestEmailChange(user.id, patch.email);
       const changes: ProfileChanges = Object.fromEntries(
         EDITABLE_PROFILE_FIELDS.filter((field) => patch[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, patch[CLAIM_OF_PROFILE_FIELD[field]]]),
       );
@@ -106,7 +113,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger
       await inApiNames(accounts.changePassword(user.id, input.current_password, input.new_password));
       // Whoever knew the old password is signed out everywhere; the caller keeps its session and grant.
       const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
-      logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
+      await audit.record('account.other_sessions_ended', { userId: user.id, revoked });
       return { status: 204 };
     },
   );
@@ -133,7 +140,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, logger
       // Tokens first: should the deletion then fail, nothing issued for the account still works.
       const revoked = await tokens.revokeByAccountId(user.id);
       await accounts.delete(user.id);
-      logger.info({ event: 'account.deleted_by_user', userId: user.id, revoked }, 'account deleted by its user');
+      await audit.record('account.deleted_by_user', { userId: user.id, revoked });
       return { status: 204 };
     },
   );

@@ -1,29 +1,36 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { AccountService } from '../account/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SelfService } from '../self-service/self-service.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { mountOpenApi } from './openapi.js';
+import { mountSelfServiceRoutes } from './self-service.js';
 import { apiRoutes } from './operation.js';
 import { mountUserRoutes } from './users.js';
 
 export interface ApiDependencies {
   accounts: AccountService;
+  /** The flows that go through mailed links: verification, password reset, email change. */
+  selfService: SelfService;
   bearer: BearerAuth;
   /** Sessions, grants and tokens, ended on the user's behalf. */
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
+  audit: AuditLog;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, bearer, tokens, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, audit, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
-  mountUserRoutes(routes, { accounts });
-  mountAccountRoutes(routes, { accounts, tokens, logger });
+  mountUserRoutes(routes, { accounts, selfService });
+  mountAccountRoutes(routes, { accounts, selfService, tokens, audit });
+  mountSelfServiceRoutes(routes, { selfService });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { AccountService } from '../account/account-service.js';
+import { TooManyRequestsError } from '../errors.js';
+import type { SelfService } from '../self-service/self-service.js';
 import type { ApiRoutes } from './operation.js';
 import { presentUser, userRepresentationSchema } from './user-representation.js';
 
@@ -16,20 +18,26 @@ export const registrationSchema = z.strictObject({
   name: requiredString('name').max(255, 'name must be at most 255 characters').optional(),
 }).meta({ id: 'Registration' });
 
-export function mountUserRoutes(routes: ApiRoutes, { accounts }: { accounts: AccountService }): void {
+export function mountUserRoutes(routes: ApiRoutes, { accounts, selfService }: { accounts: AccountService; selfService: Pick<SelfService, 'sendVerification'> }): void {
   routes.add(
     {
       id: 'registerUser',
       method: 'post',
       path: '/users',
       summary: 'Register a user',
-      description: 'Creates an account with a password; the password policy (NIST SP 800-63B) is checked here.',
+      description: 'Creates an account with a password; the password policy (NIST SP 800-63B) is checked here. A link that verifies the address is mailed to it.',
       body: registrationSchema,
       replies: { 201: { description: 'The new user.', body: userRepresentationSchema, headers: { Location: 'The path of the new user.' } } },
       problems: ['invalid_input', 'conflict', 'internal', 'unavailable'],
     },
     async (ctx, input) => {
       const user = await accounts.register(input);
+      try {
+        await selfService.sendVerification(user.id);
+      } catch (error) {
+        // The account exists either way: its owner can ask for a link later.
+        if (!(error instanceof TooManyRequestsError)) throw error;
+      }
       ctx.set('Location', `${ctx.path}/${user.id}`);
       return { status: 201, body: presentUser(user) };
     },

@@ -1,3 +1,4 @@
+import { createAuditLog } from '../audit/audit-log.js';
 import {
   DEFAULT_PUBLISH_FOR_SECONDS,
   NoActiveSigningKeyError,
@@ -27,7 +28,9 @@ export const keysCommand: Command = {
       case 'rotate': {
         const publishFor = parsePublishFor(rest);
         try {
-          return printRotation(await keys.rotate({ publishFor }), publishFor, context);
+          const rotation = await keys.rotate({ publishFor });
+          await createAuditLog(context).record('key.rotated', { actor: 'admin', created: rotation.created.map(({ kid }) => kid), retired: rotation.retired.map(({ kid }) => kid), publishFor });
+          return printRotation(rotation, publishFor, context);
         } catch (error) {
           if (error instanceof NoActiveSigningKeyError) throw new CliError(error.message, { cause: error });
           throw error;

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
-import { AppError, InsufficientScopeError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
+import { AppError, InsufficientScopeError, TooManyRequestsError, UnauthorizedError, ValidationError, type BearerChallenge, type ErrorKind } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -119,6 +119,7 @@ export function problemResponses(logger: Logger): Middleware {
       ctx.type = PROBLEM_CONTENT_TYPE;
       ctx.body = problem;
       if (problem.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+      if (error instanceof TooManyRequestsError) ctx.set('Retry-After', String(error.retryAfterSeconds));
     }
   };
 }

@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { projectRoot, type Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { SelfService } from '../self-service/self-service.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
 import { createCsrf } from './csrf.js';
 import { errorPages } from './error-pages.js';
@@ -14,12 +16,14 @@ import { createRateLimits } from './rate-limits.js';
 import { createRegistrationThrottle } from './registration-throttle.js';
 import { createInteractionRouter } from './routes/router.js';
 import { createSignInThrottle } from './sign-in-throttle.js';
-import { createViews } from './views.js';
+import { createViews, type Views } from './views.js';
 
 export interface InteractionsDependencies {
   config: Config;
   prisma: PrismaClient;
   accounts: AccountService;
+  selfService: Pick<SelfService, 'sendVerification'>;
+  audit: AuditLog;
   /** The provider serving now (it is rebuilt when signing keys rotate). */
   provider: () => Provider;
   logger: Logger;
@@ -31,10 +35,12 @@ export interface Interactions {
   pages: ProviderPages;
   /** Mounted under /interaction. */
   routes: Middleware[];
+  /** The pages of views/, for the other HTML surfaces. */
+  views: Views;
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, prisma, accounts, provider, logger, metrics }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, prisma, accounts, selfService, audit, provider, logger, metrics }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
   const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development' });
   const rateLimits = createRateLimits(prisma, { logger });
@@ -42,6 +48,8 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
   const router = createInteractionRouter({
     provider,
     accounts,
+    selfService,
+    audit,
     views,
     csrf: createCsrf({ path: INTERACTION_PATH }),
     signInThrottle: createSignInThrottle(rateLimits, config.rateLimits),
@@ -55,5 +63,6 @@ export function createInteractions({ config, prisma, accounts, provider, logger,
   return {
     pages: createProviderPages(views),
     routes: [errorPages({ views, logger }), ...router],
+    views,
   };
 }

@@ -21,16 +21,26 @@ export interface PageLocals {
   /** oidc-provider names the client only when the user left that client alone and stayed signed in to Latch. */
   'signed-out': { clientName?: string };
   error: { heading: string; message: string; details?: { error: string; description?: string } };
+  /** A page of a few sentences, with at most one form button (a CSRF-protected post) and one link. */
+  message: { heading: string; paragraphs: string[]; action?: { url: string; label: string; csrf: string }; link?: { href: string; label: string } };
+  'forgot-password': { csrf: string; email: string; interactionUid?: string; error?: string };
+  'reset-password': { csrf: string; token: string; email: string; minPasswordLength: number; errors: Partial<Record<'email' | 'newPassword' | 'form', string>> };
+  'dev-mail': { messages: { id: string; subject: string; to: string; date: Date; status: string }[] };
+  'dev-mail-message': { from: string; message: { id: string; subject: string; to: string; date: Date; status: string; text: string } };
 }
 
 export type PageName = keyof PageLocals;
 
-const TITLES: Record<Exclude<PageName, 'error'>, string> = {
+const TITLES: Record<Exclude<PageName, 'error' | 'message'>, string> = {
   login: 'Sign in',
   register: 'Create an account',
   consent: 'Allow access',
   logout: 'Sign out',
   'signed-out': 'Signed out',
+  'forgot-password': 'Forgot your password?',
+  'reset-password': 'Choose a new password',
+  'dev-mail': 'Mail',
+  'dev-mail-message': 'Mail',
 };
 
 export interface Views {
@@ -47,7 +57,7 @@ export function createViews({ directory, cache }: { directory: string; cache: bo
   return {
     async render(ctx, name, locals, status = 200) {
       const nonce = securePage(ctx);
-      const title = name === 'error' ? (locals as PageLocals['error']).heading : TITLES[name as Exclude<PageName, 'error'>];
+      const title = name === 'error' || name === 'message' ? (locals as PageLocals['error' | 'message']).heading : TITLES[name as Exclude<PageName, 'error' | 'message'>];
       const body = await ejs.renderFile(file(name), locals, options);
       const html = await ejs.renderFile(file('layout'), { title, nonce, body }, options);
       ctx.status = status;

@@ -1,5 +1,6 @@
 import type { AdapterPayload } from 'oidc-provider';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Database } from '../db/prisma.js';
+import type { Prisma } from '../generated/prisma/client.js';
 
 /**
  * Storage of oidc-provider's model instances (sessions, grants, codes, tokens, interactions, ...),
@@ -47,7 +48,7 @@ export interface OidcStoreOptions {
 const notExpiredAt = (now: Date) => ({ OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] });
 const stored = { select: { payload: true, consumedAt: true } } as const;
 
-export function createPrismaOidcStore(prisma: PrismaClient, { purgeBatchSize = 1000 }: OidcStoreOptions = {}): OidcStore {
+export function createPrismaOidcStore(prisma: Database, { purgeBatchSize = 1000 }: OidcStoreOptions = {}): OidcStore {
   return {
     async upsert(model, id, payload, expiresAt) {
       const row = {

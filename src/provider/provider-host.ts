@@ -1,6 +1,7 @@
 import mount from 'koa-mount';
 import type { Middleware } from 'koa';
 import Provider from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { RETRY_AFTER_SECONDS } from '../http/problem.js';
@@ -28,8 +29,9 @@ export function createProviderHost({
   keyRing,
   logger,
   metrics,
+  audit,
   ...dependencies
-}: Omit<ProviderDependencies, 'jwks' | 'references'> & { keyRing: KeyRing; logger: Logger; metrics: Metrics }): ProviderHost {
+}: Omit<ProviderDependencies, 'jwks' | 'references'> & { keyRing: KeyRing; logger: Logger; metrics: Metrics; audit: AuditLog }): ProviderHost {
   const { config } = dependencies;
   let ring = keyRing;
   const references = createAccessTokenReferences({
@@ -40,7 +42,7 @@ export function createProviderHost({
 
   const build = () => {
     const provider = new Provider(config.issuer, providerConfiguration({ ...dependencies, jwks: ring.jwks, references }));
-    observeProvider(provider, { logger, metrics });
+    observeProvider(provider, { logger, metrics, audit });
     return { provider, serve: mount(provider) };
   };
   let built = build();
