@@ -5,6 +5,7 @@ import ejs from 'ejs';
  * Every kind of mail Latch sends and what its templates are rendered from. Each kind is a folder
  * of views/mail/ holding subject.ejs, text.ejs and html.ejs; every text part holds exactly one
  * link to Latch (the `link` local), so that a mail client, a filter or a test can find it.
+ * Subject and text are plain text, written with `<%-` (no HTML escaping); the HTML part escapes (`<%=`).
  */
 export interface MailLocals {
   email_verification: { link: string; hours: number };
