@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { Browser, type Page } from '../support/browser.js';
 import { registerClient } from '../support/clients.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
