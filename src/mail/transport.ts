@@ -31,12 +31,12 @@ const LINK = /https?:\/\/\S+/;
 /**
  * Development without an SMTP server: the message stays in the outbox, where /dev/mail shows it,
  * and its link is logged so that a developer can follow it from the terminal. The link is all that
- * is logged of it: never the rest of the message.
+ * is logged of it: not the recipient (logs hold no addresses), nor the rest of the message.
  */
 export function createCatcherTransport(logger: Logger): MailTransport {
   return {
     async send(mail) {
-      logger.info({ event: 'mail.caught', mailId: mail.id, kind: mail.kind, to: mail.to, link: LINK.exec(mail.text)?.[0] }, `mail for ${mail.to}: ${mail.subject}`);
+      logger.info({ event: 'mail.caught', mailId: mail.id, kind: mail.kind, link: LINK.exec(mail.text)?.[0] }, 'mail caught: read it at /dev/mail');
     },
     close: () => {},
   };

@@ -33,11 +33,24 @@ describe('without SMTP_URL, outside production', () => {
       .logs()
       .split('\n')
       .filter((line) => line.includes('"mail.caught"'))
-      .map((line) => JSON.parse(line) as { to: string; link: string });
-    expect(caught.find((line) => line.to === user.email)?.link).toMatch(/\/self-service\/verify-email\?token=/);
+      .map((line) => JSON.parse(line) as { mailId: string; link: string });
+    const link = /(http:\/\/\S+\/self-service\/verify-email\?token=[A-Za-z0-9_-]{43})/.exec(message.text)?.[1];
+    expect(caught.find((line) => line.mailId === id)?.link).toBe(link);
+    expect(running.logs()).not.toContain(user.email);
     expect(running.logs()).not.toContain(PASSWORD);
 
     await running.http().get('/dev/mail/not-an-id').expect(404);
+  });
+
+  it("keeps each log line's fields to itself: the request line does not pick up an audit line's", async () => {
+    await createUser(running);
+    const requestLines = running
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request"') && line.includes('"path":"/api/v1/users"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(requestLines.length).toBeGreaterThan(0);
+    for (const line of requestLines) expect(line.event).toBeUndefined();
   });
 });
 
