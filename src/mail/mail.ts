@@ -27,8 +27,8 @@ const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 60_000, maxDelayMs: 3_600_000,
 const DEFAULT_POLL_INTERVAL_MS = 5_000;
 
 export function createMail(config: Config, prisma: PrismaClient, { logger, now, options = {} }: { logger: Logger; now: () => Date; options?: MailOptions }): Mail {
-  const outbox = createPrismaOutbox(prisma, { ...DEFAULT_RETRY, ...options.retry });
   const transport = options.transport ?? transportFor(config, logger);
+  const outbox = createPrismaOutbox(prisma, { ...DEFAULT_RETRY, ...options.retry }, { keepSentBodies: config.mail.smtpUrl === undefined });
   const worker = transport && startMailWorker({ outbox, transport, logger, now, pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS });
   if (!worker) logger.warn({ event: 'mail.no_transport' }, 'SMTP_URL is not set: mail is kept in the outbox and sent once a Latch with SMTP_URL runs');
   const templates = createMailTemplates({

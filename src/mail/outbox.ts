@@ -53,7 +53,15 @@ interface OutboxRow {
   sent_at: Date | null;
 }
 
-export function createPrismaOutbox(prisma: PrismaClient, retry: RetryPolicy): Outbox {
+export interface OutboxOptions {
+  /**
+   * Keep a message's text and HTML once sent (the development catcher shows them). Otherwise they
+   * are blanked at delivery: they hold live links, which the database need not keep once mailed.
+   */
+  keepSentBodies: boolean;
+}
+
+export function createPrismaOutbox(prisma: PrismaClient, retry: RetryPolicy, { keepSentBodies }: OutboxOptions): Outbox {
   return {
     async add(db, { kind, to, subject, text, html }) {
       const row = await db.mailMessage.create({ data: { kind, recipient: to, subject, text, html }, select: { id: true } });
@@ -83,7 +91,7 @@ export function createPrismaOutbox(prisma: PrismaClient, retry: RetryPolicy): Ou
           }
           // Marked in the transaction that holds the lock: a crash before this commit leaves the row
           // pending, and it is sent again (the at-least-once edge: the SMTP server had it already).
-          await tx.mailMessage.update({ where: { id: row.id }, data: { status: 'sent', attempts: row.attempts + 1, sentAt: now, lastError: null } });
+          await tx.mailMessage.update({ where: { id: row.id }, data: { status: 'sent', attempts: row.attempts + 1, sentAt: now, lastError: null, ...(keepSentBodies ? {} : { text: '', html: '' }) } });
           return 'sent';
         },
         { timeout: DELIVERY_TRANSACTION_TIMEOUT_MS, maxWait: DELIVERY_TRANSACTION_TIMEOUT_MS },

@@ -44,6 +44,8 @@ describe('the mail outbox', () => {
     await sleep(1200);
     expect(smtp.received.filter((mail) => mail.to.includes(user.email))).toHaveLength(2);
     expect((await outboxOf(running, user.email)).map((row) => row.status)).toEqual(['sent', 'sent']);
+    // Their links are mailed: the database keeps no copy of them.
+    expect(await query(running.databaseUrl, "SELECT 1 FROM mail_outbox WHERE recipient = $1 AND (text <> '' OR html <> '')", [user.email])).toEqual([]);
   });
 
   it('sends each message once with two workers on one outbox', async () => {
