@@ -12,8 +12,11 @@ export interface TokenGrant {
 }
 
 export interface AccountTokens {
-  /** A new single-use token for the purpose; any earlier one of the user's for it stops working. Returns the token itself, which is stored only hashed. */
-  issue(db: Database, purpose: TokenPurpose, grant: TokenGrant, expiresAt: Date): Promise<string>;
+  /**
+   * A new single-use token for the purpose; any earlier one of the user's for it stops working, and
+   * anybody's expired at `now` are swept. Returns the token itself, which is stored only hashed.
+   */
+  issue(db: Database, purpose: TokenPurpose, grant: TokenGrant, lifetime: { now: Date; expiresAt: Date }): Promise<string>;
   /** Uses the token up: what it was issued for, or null when it is unknown, used, expired or for another purpose. */
   consume(db: Database, purpose: TokenPurpose, token: string, now: Date): Promise<TokenGrant | null>;
   /** What the token was issued for, without using it (to show the page it opens); null as for consume. */
@@ -30,9 +33,9 @@ function hashOf(token: string): string {
 
 export function createPrismaAccountTokens(prisma: Database): AccountTokens {
   return {
-    async issue(db, purpose, { userId, email, interactionUid }, expiresAt) {
+    async issue(db, purpose, { userId, email, interactionUid }, { now, expiresAt }) {
       const token = randomBytes(32).toString('base64url');
-      await db.accountToken.deleteMany({ where: { userId, purpose } });
+      await db.accountToken.deleteMany({ where: { OR: [{ userId, purpose }, { expiresAt: { lte: now } }] } });
       await db.accountToken.create({ data: { tokenHash: hashOf(token), purpose, userId, email, interactionUid, expiresAt }, select: { tokenHash: true } });
       return token;
     },

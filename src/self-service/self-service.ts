@@ -78,7 +78,10 @@ export function createSelfService({
   resetRequestFloorMs = DEFAULT_RESET_REQUEST_FLOOR_MS,
 }: SelfServiceDependencies): SelfService {
   const link = (page: string, token: string) => `${issuer}${SELF_SERVICE_PATH}/${page}?token=${token}`;
-  const expiry = (seconds: number) => new Date(now().getTime() + seconds * 1000);
+  const lifetime = (seconds: number) => {
+    const at = now();
+    return { now: at, expiresAt: new Date(at.getTime() + seconds * 1000) };
+  };
   const users = createPrismaUserRepository(prisma);
 
   /** One transaction for the change, its mails and its audit event; the worker is told once it commits. */
@@ -101,7 +104,7 @@ export function createSelfService({
       if (user.emailVerified) return;
       await throttle.attempt('email_verification', user.email, user.id);
       await transaction(async (db) => {
-        const token = await tokens.issue(db, 'email_verification', { userId, email: user.email, interactionUid: interactionUid ?? null }, expiry(ttl.emailVerification));
+        const token = await tokens.issue(db, 'email_verification', { userId, email: user.email, interactionUid: interactionUid ?? null }, lifetime(ttl.emailVerification));
         await mailer.queue(db, 'email_verification', user.email, { link: link('verify-email', token), hours: Math.round(ttl.emailVerification / 3600) });
         await audit.record('email.verification_sent', { userId }, db);
       });
@@ -124,7 +127,7 @@ export function createSelfService({
         const user = await users.findByEmail(address);
         if (user?.status === 'active') {
           await transaction(async (db) => {
-            const token = await tokens.issue(db, 'password_reset', { userId: user.id, email: user.email, interactionUid: interactionUid ?? null }, expiry(ttl.passwordReset));
+            const token = await tokens.issue(db, 'password_reset', { userId: user.id, email: user.email, interactionUid: interactionUid ?? null }, lifetime(ttl.passwordReset));
             await mailer.queue(db, 'password_reset', user.email, { link: link('reset-password', token), minutes: Math.round(ttl.passwordReset / 60) });
             await audit.record('password.reset_requested', { userId: user.id }, db);
           });
@@ -177,7 +180,7 @@ export function createSelfService({
       if (await users.findByEmail(email)) throw new EmailTakenError();
       await throttle.attempt('email_change', email, user.id);
       await transaction(async (db) => {
-        const token = await tokens.issue(db, 'email_change', { userId, email, interactionUid: null }, expiry(ttl.emailVerification));
+        const token = await tokens.issue(db, 'email_change', { userId, email, interactionUid: null }, lifetime(ttl.emailVerification));
         await mailer.queue(db, 'email_change', email, { link: link('confirm-email', token), hours: Math.round(ttl.emailVerification / 3600), oldEmail: user.email });
         await mailer.queue(db, 'email_changed', user.email, { link: `${issuer}${SELF_SERVICE_PATH}/forgot-password`, newEmail: email });
         await audit.record('email.change_requested', { userId }, db);

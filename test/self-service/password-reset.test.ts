@@ -120,6 +120,10 @@ describe('password reset', () => {
     const expired = await openResetPage(browser, second);
     expect(expired.status).toBe(400);
     expect(expired.html).toContain('This link no longer works');
+
+    // The next link issued, to anybody, sweeps the expired one away.
+    await askForReset(new Browser(), await createUser(running));
+    expect(await query(running.databaseUrl, "SELECT 1 FROM account_tokens WHERE user_id = $1 AND purpose = 'password_reset'", [user.id])).toEqual([]);
   });
 
   it('refuses a forged link', async () => {
