@@ -10,6 +10,8 @@ import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
+import { auditOrigin } from './audit/audit-context.js';
+import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
 import { listenForInvalidation } from './db/invalidation.js';
@@ -20,9 +22,12 @@ import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
 import { closeAfterUnreadBody } from './http/unread-body.js';
-import { noSuchPage } from './interactions/error-pages.js';
+import { createCsrf } from './interactions/csrf.js';
+import { errorPages, noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
 import type { Logger } from './logger.js';
+import { devMailbox } from './mail/dev-mail.js';
+import { createMail, type Mail, type MailOptions } from './mail/mail.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createAdapter } from './provider/adapter.js';
 import { INTERACTION_PATH } from './provider/configuration.js';
@@ -36,10 +41,18 @@ import { createSessionSightings } from './provider/session-sightings.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
 import { createThrottles } from './throttle/throttles.js';
+import { createPrismaAccountTokens } from './self-service/account-tokens.js';
+import { createSelfServicePages } from './self-service/pages.js';
+import { SELF_SERVICE_PATH } from './self-service/paths.js';
+import { createSelfService, type SelfService } from './self-service/self-service.js';
 
 export interface Latch {
   app: Koa;
   accounts: AccountService;
+  selfService: SelfService;
+  /** The outbox and its worker. */
+  mail: Mail;
+  audit: AuditLog;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -56,6 +69,8 @@ export interface LatchOptions {
   now?: () => Date;
   /** How often signing keys are re-read, so a rotation reaches every process. */
   keyWatchIntervalMs?: number;
+  /** Mail delivery: poll interval, retry policy, transport (tests make retries quick and may bring their own). */
+  mail?: MailOptions;
 }
 
 const PURGE_INTERVAL_MS = 60_000;
@@ -64,17 +79,16 @@ const PURGE_INTERVAL_MS = 60_000;
  * Wires Latch from its validated configuration and a database URL: repositories, then services,
  * then the HTTP surfaces. Everything is passed explicitly so tests build the very same app.
  */
-export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS }: LatchOptions): Promise<Latch> {
+export async function createLatch(config: Config, { databaseUrl, logger, now = () => new Date(), keyWatchIntervalMs = DEFAULT_WATCH_INTERVAL_MS, mail: mailOptions }: LatchOptions): Promise<Latch> {
   const metrics = createMetrics();
   const pool = createConnectionPool(databaseUrl, config.database);
   metrics.observePool(pool, config.database.poolMax);
   const prisma = createPrismaClient(pool);
-  const accounts = createAccountService({
-    users: createPrismaUserRepository(prisma),
-    hasher: createPasswordHasher(config.argon2),
-    policy: createPasswordPolicy({ commonPasswords: loadCommonPasswords() }),
-    logger,
-  });
+  const audit = createAuditLog({ prisma, logger, now });
+  const hasher = createPasswordHasher(config.argon2);
+  const policy = createPasswordPolicy({ commonPasswords: loadCommonPasswords() });
+  const accounts = createAccountService({ users: createPrismaUserRepository(prisma), hasher, policy, audit, logger });
+  const mail = createMail(config, prisma, { logger, now, options: mailOptions });
 
   const signingKeys = signingKeysOf(config, prisma, { logger, now });
   await signingKeys.ensureKeys();
@@ -82,7 +96,20 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
 
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
   const oidcStore = createOidcStore(pool, { clientInvalidation });
-  const throttles = createThrottles(pool, config.rateLimits, { logger });
+  const throttles = createThrottles(pool, { ...config.rateLimits, mailsPerHour: config.accounts.mailsPerHour }, { logger });
+  const selfService = createSelfService({
+    prisma,
+    tokens: createPrismaAccountTokens(prisma),
+    oidcStore,
+    hasher,
+    policy,
+    mailer: mail.mailer,
+    throttle: throttles.mail,
+    audit,
+    issuer: config.issuer,
+    ttl: { emailVerification: config.accounts.emailVerificationTtl, passwordReset: config.accounts.passwordResetTtl },
+    now,
+  });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
   const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID]);
@@ -90,11 +117,11 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     const client = await provider.current().Client.find(clientId);
     return client?.clientName ?? undefined;
   };
-  const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, logger, now });
-  const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, logger, now });
+  const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, audit, now });
+  const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
-  const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, logger });
-  const interactions = createInteractions({ config, throttles, accounts, provider: () => provider.current(), logger, metrics });
+  const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
+  const interactions = createInteractions({ config, throttles, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -103,6 +130,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyRing,
     logger,
     metrics,
+    audit,
     observe: sightings.observe,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
@@ -122,6 +150,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   // Koa's default error listener prints stacks to stderr; ours are logged where they are handled.
   app.silent = true;
   app.use(requestContext(logger, metrics));
+  app.use(auditOrigin());
   app.use(securityHeaders(config));
   app.use(closeAfterUnreadBody());
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
@@ -134,7 +163,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     accounts,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -155,6 +184,15 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       }),
     ),
   );
+  const { views } = interactions;
+  app.use(
+    scopeTo(SELF_SERVICE_PATH, [
+      errorPages({ views, logger }),
+      ...createSelfServicePages({ selfService, views, csrf: createCsrf({ path: SELF_SERVICE_PATH }), provider: () => provider.current() }),
+    ]),
+  );
+  // Development's mail catcher; in production the path is oidc-provider's, which knows no such page (404).
+  if (config.env !== 'production') app.use(scopeTo('/dev/mail', devMailbox({ outbox: mail.outbox, views, from: config.mail.from })));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(noSuchPage(interactions.views));
   app.use(publicMetadataCaching());
@@ -164,6 +202,9 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   return {
     app,
     accounts,
+    selfService,
+    mail,
+    audit,
     provider,
     oidcStore,
     signingKeys,
@@ -172,6 +213,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       await keyWatch.stop();
       await purge.stop();
       await clientInvalidation.stop();
+      await mail.worker?.stop();
       await prisma.$disconnect();
     },
   };

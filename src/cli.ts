@@ -1,3 +1,4 @@
+import { auditCommand } from './cli/audit.js';
 import { didYouMean } from './cli/arguments.js';
 import { clientsCommand } from './cli/clients.js';
 import { CliError, type Command } from './cli/command.js';
@@ -18,7 +19,7 @@ import { createLogger } from './logger.js';
  * only, with exit code 1; usage mistakes are told before anything is opened.
  */
 
-const COMMANDS: Command[] = [clientsCommand, keysCommand];
+const COMMANDS: Command[] = [clientsCommand, keysCommand, auditCommand];
 const HELP = new Set(['--help', '-h', 'help']);
 
 /** A CLI needs a connection or two, not the server's pool. */

@@ -109,7 +109,13 @@ const environmentSchema = z.object({
   REFRESH_TOKEN_TTL: seconds(365 * DAY).default(14 * DAY),
   SESSION_TTL: seconds(365 * DAY).default(14 * DAY),
   REFRESH_TOKEN_REUSE_GRACE: wholeNumber(0, 60).default(0),
-  REQUIRE_EMAIL_VERIFICATION: booleanFlag.default(false),
+  REQUIRE_EMAIL_VERIFICATION: booleanFlag.optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3).max(320).optional(),
+  PRODUCT_NAME: z.string().min(1).max(100).default('Latch'),
+  EMAIL_VERIFICATION_TTL: seconds(30 * DAY).default(DAY),
+  PASSWORD_RESET_TTL: seconds(DAY).default(1800),
+  ACCOUNT_MAILS_PER_HOUR: wholeNumber(1, 1000).default(5),
   SIGNIN_MAX_FAILURES_PER_ACCOUNT: wholeNumber(1, 10_000).default(10),
   SIGNIN_MAX_FAILURES_PER_IP: wholeNumber(1, 100_000).default(100),
   SIGNIN_LOCKOUT_SECONDS: seconds(DAY).default(900),
@@ -171,7 +177,21 @@ export interface Config {
     /** Seconds a just-rotated refresh token still answers instead of tripping reuse detection (0: off). */
     refreshTokenReuseGrace: number;
   };
-  accounts: { requireEmailVerification: boolean };
+  accounts: {
+    requireEmailVerification: boolean;
+    /** Lifetimes of the links mailed for verifying an address (and confirming a new one) and for a password reset, in seconds. */
+    emailVerificationTtl: number;
+    passwordResetTtl: number;
+    /** Link mails (verification, reset, email change) per account and per address per hour. */
+    mailsPerHour: number;
+  };
+  mail: {
+    /** Unset: no SMTP server; development and tests deliver to the local catcher (/dev/mail), production keeps mail in the outbox. */
+    smtpUrl?: string;
+    from: string;
+    /** Names Latch in mails and pages. */
+    productName: string;
+  };
   rateLimits: {
     signInFailuresPerAccount: number;
     signInFailuresPerIp: number;
@@ -240,7 +260,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       ttl: { accessToken: env.ACCESS_TOKEN_TTL, idToken: env.ID_TOKEN_TTL, refreshToken: env.REFRESH_TOKEN_TTL, session: env.SESSION_TTL },
       refreshTokenReuseGrace: env.REFRESH_TOKEN_REUSE_GRACE,
     },
-    accounts: { requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION },
+    accounts: {
+      requireEmailVerification: env.REQUIRE_EMAIL_VERIFICATION ?? production,
+      emailVerificationTtl: env.EMAIL_VERIFICATION_TTL,
+      passwordResetTtl: env.PASSWORD_RESET_TTL,
+      mailsPerHour: env.ACCOUNT_MAILS_PER_HOUR,
+    },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? `"${env.PRODUCT_NAME.replace(/["\\]/g, '')}" <no-reply@${new URL(issuer).hostname}>`,
+      productName: env.PRODUCT_NAME,
+    },
     rateLimits: {
       signInFailuresPerAccount: env.SIGNIN_MAX_FAILURES_PER_ACCOUNT,
       signInFailuresPerIp: env.SIGNIN_MAX_FAILURES_PER_IP,

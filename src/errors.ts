@@ -92,11 +92,7 @@ export class NotFoundError extends AppError {
   readonly kind = 'not_found';
 }
 
-export class UnavailableError extends AppError {
-  readonly kind = 'unavailable';
-}
-
-/** Refused by a throttle; the client may try again after `retryAfterSeconds`. */
+/** Refused for now: the caller has done this too often and may try again after `retryAfterSeconds`. */
 export class TooManyRequestsError extends AppError {
   readonly kind = 'too_many_requests';
 
@@ -106,4 +102,8 @@ export class TooManyRequestsError extends AppError {
   ) {
     super(message);
   }
+}
+
+export class UnavailableError extends AppError {
+  readonly kind = 'unavailable';
 }

@@ -7,7 +7,7 @@ export type { Logger };
  * Field names whose values must never reach a log line, wherever they appear in a logged object.
  * pino's redaction is path based, so each name is listed at the depths Latch logs objects.
  */
-const SECRET_FIELDS = [
+export const SECRET_FIELDS = [
   'password',
   'currentPassword',
   'newPassword',
@@ -42,7 +42,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: 'latch' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      mixin: () => logContext.getStore() ?? {},
+      // A copy: pino merges each line's own fields into the object mixin returns, which would otherwise
+      // be the request's context itself, and every later line of the request would carry them.
+      mixin: () => ({ ...logContext.getStore() }),
     },
     destination ?? process.stdout,
   );

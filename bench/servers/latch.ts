@@ -34,7 +34,7 @@ serveParent(
         store: latch.oidcStore,
         validate: (metadata) => latch.provider.current().Client.validate(metadata),
         now: () => new Date(),
-        logger,
+        audit: latch.audit,
       });
       const machine = await admin.create({ name: 'bench machine', grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], public: false, firstParty: false });
       const app = await admin.create({ name: 'bench app', grants: ['authorization_code'], redirectUris: [redirectUri], postLogoutRedirectUris: [], public: false, firstParty: true });

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkEmail, normalizeEmail } from './email.js';
@@ -30,11 +31,13 @@ export interface AccountServiceDependencies {
   users: UserRepository;
   hasher: PasswordHasher;
   policy: PasswordPolicy;
+  /** Security events (registration, sign-in refusals, password and profile changes) go to the audit trail. */
+  audit: AuditLog;
   logger: Logger;
 }
 
 // Log lines carry user ids, never what was typed: people paste passwords into email fields.
-export function createAccountService({ users, hasher, policy, logger }: AccountServiceDependencies): AccountService {
+export function createAccountService({ users, hasher, policy, audit, logger }: AccountServiceDependencies): AccountService {
   return {
     async register(input) {
       const email = normalizeEmail(input.email);
@@ -44,7 +47,7 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       if (issues.length > 0 || !profile.success) throw new ValidationError(issues);
 
       const user = await users.create({ email, passwordHash: await hasher.hash(password), profile: profile.patch });
-      logger.info({ event: 'account.registered', userId: user.id }, 'account registered');
+      await audit.record('account.registered', { userId: user.id });
       return user;
     },
 
@@ -53,7 +56,7 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       const credentials = await users.findCredentialsByEmail(normalizeEmail(email));
       if (!credentials) {
         await hasher.verifyDummy(attempt);
-        logger.info({ event: 'account.sign_in_refused', reason: 'unknown_email' }, 'sign-in refused');
+        await audit.record('account.sign_in_refused', { reason: 'unknown_email' });
         return null;
       }
 
@@ -62,7 +65,7 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       const { valid, needsRehash } = await hasher.verify(passwordHash, attempt);
       if (!valid || status !== 'active') {
         const reason = valid ? `account_${status}` : 'wrong_password';
-        logger.info({ event: 'account.sign_in_refused', reason, userId }, 'sign-in refused');
+        await audit.record('account.sign_in_refused', { reason, userId });
         return null;
       }
       if (needsRehash) await rehash(userId, attempt);
@@ -88,7 +91,7 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       if (issues.length > 0) throw new ValidationError(issues);
 
       await users.updatePasswordHash(userId, await hasher.hash(next));
-      logger.info({ event: 'account.password_changed', userId }, 'password changed');
+      await audit.record('account.password_changed', { userId });
     },
 
     async updateProfile(userId, changes) {
@@ -100,19 +103,19 @@ export function createAccountService({ users, hasher, policy, logger }: AccountS
       const { phoneNumber } = parsed.patch;
       const phoneChanged = phoneNumber !== undefined && phoneNumber !== user.profile.phoneNumber;
       const updated = await users.updateProfile(userId, phoneChanged ? { ...parsed.patch, phoneNumberVerified: false } : parsed.patch);
-      logger.info({ event: 'account.profile_updated', userId, claims: Object.keys(parsed.patch) }, 'profile updated');
+      await audit.record('account.profile_updated', { userId, claims: Object.keys(parsed.patch) });
       return updated;
     },
 
     async disable(userId) {
       const user = await users.setStatus(userId, 'disabled');
-      logger.info({ event: 'account.disabled', userId }, 'account disabled');
+      await audit.record('account.disabled', { userId });
       return user;
     },
 
     async delete(userId) {
       await users.delete(userId);
-      logger.info({ event: 'account.deleted', userId }, 'account deleted');
+      await audit.record('account.deleted', { userId });
     },
   };
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 import { GrantNotFoundError } from './errors.js';
 
@@ -33,7 +33,7 @@ export interface ConnectedAppsDependencies {
   clientName: (clientId: string) => Promise<string | undefined>;
   /** Clients that are part of Latch itself (its account page): not apps the user connected. */
   hiddenClientIds: ReadonlySet<string>;
-  logger: Logger;
+  audit: AuditLog;
   now: () => Date;
 }
 
@@ -56,7 +56,7 @@ const fromEpoch = (seconds: number | undefined) => (seconds === undefined ? unde
  * path for the account page and the REST API. Revoking a grant deletes its codes and tokens with
  * it, as oidc-provider's own revocation does, so the app's next refresh gets invalid_grant.
  */
-export function createConnectedApps({ store, clientName, hiddenClientIds, logger, now }: ConnectedAppsDependencies): ConnectedApps {
+export function createConnectedApps({ store, clientName, hiddenClientIds, audit, now }: ConnectedAppsDependencies): ConnectedApps {
   const grantsOf = async (userId: string): Promise<GrantPayload[]> =>
     ((await store.listByAccountId('Grant', userId, now())) as GrantPayload[]).filter(
       (grant) => grant.jti !== undefined && grant.clientId !== undefined && !hiddenClientIds.has(grant.clientId),
@@ -65,7 +65,7 @@ export function createConnectedApps({ store, clientName, hiddenClientIds, logger
   const revokeGrant = async (userId: string, grant: GrantPayload) => {
     const grantId = grant.jti as string;
     const revoked = await store.revokeGrant(grantId);
-    logger.info({ event: 'grant.revoked', userId, clientId: grant.clientId, grantId, revoked, via: 'account' }, 'grant.revoked');
+    await audit.record('grant.revoked', { userId, clientId: grant.clientId, grantId, revoked, via: 'account' });
   };
 
   return {

@@ -1,5 +1,5 @@
 import { TooManyRequestsError, ValidationError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import type { AccountService } from './account-service.js';
@@ -32,12 +32,12 @@ export function createPasswordChange({
   accounts,
   tokens,
   signInThrottle,
-  logger,
+  audit,
 }: {
   accounts: Pick<AccountService, 'changePassword'>;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
   signInThrottle: SignInThrottle;
-  logger: Logger;
+  audit: AuditLog;
 }): PasswordChange {
   return async ({ user, ip }, currentPassword, newPassword, { sessionUid, grantId }) => {
     const gate = await signInThrottle.attempt(user.email, ip);
@@ -52,6 +52,6 @@ export function createPasswordChange({
     }
     await gate.succeeded();
     const revoked = await tokens.revokeByAccountId(user.id, { exceptGrantId: grantId, exceptSessionUid: sessionUid });
-    logger.info({ event: 'account.other_sessions_ended', userId: user.id, revoked }, 'other sessions and tokens ended after a password change');
+    await audit.record('account.other_sessions_ended', { userId: user.id, revoked });
   };
 }

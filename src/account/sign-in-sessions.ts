@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 import { SignInSessionNotFoundError } from './errors.js';
 import type { SessionDeviceRepository, Sighting } from './session-device-repository.js';
@@ -36,7 +36,7 @@ export interface SignInSessionsDependencies {
   devices: SessionDeviceRepository;
   /** Clients that are part of Latch itself (its account page): not listed among a session's apps. */
   hiddenClientIds: ReadonlySet<string>;
-  logger: Logger;
+  audit: AuditLog;
   now: () => Date;
 }
 
@@ -61,7 +61,7 @@ const fromEpoch = (seconds: number | undefined) => (seconds === undefined ? unde
  * signing out at /session/end does: the session goes, and with it every grant made in it that was
  * not meant to outlive it (no offline_access), with their tokens.
  */
-export function createSignInSessions({ store, devices, hiddenClientIds, logger, now }: SignInSessionsDependencies): SignInSessions {
+export function createSignInSessions({ store, devices, hiddenClientIds, audit, now }: SignInSessionsDependencies): SignInSessions {
   const sessionsOf = async (userId: string) =>
     ((await store.listByAccountId('Session', userId, now())) as SessionPayload[]).filter((session) => session.uid !== undefined && session.jti !== undefined);
 
@@ -72,7 +72,7 @@ export function createSignInSessions({ store, devices, hiddenClientIds, logger, 
     }
     await store.destroy('Session', session.jti as string);
     await devices.forget([session.uid as string]);
-    logger.info({ event: 'session.ended', userId, sessionUid: session.uid, revoked, via: 'account' }, 'session.ended');
+    await audit.record('session.ended', { userId, sessionUid: session.uid, revoked, via: 'account' });
   };
 
   return {

@@ -1,4 +1,5 @@
-import { Prisma, type PrismaClient, type Profile as ProfileRow, type User as UserRow } from '../generated/prisma/client.js';
+import type { Database } from '../db/prisma.js';
+import { Prisma, type Profile as ProfileRow, type User as UserRow } from '../generated/prisma/client.js';
 import { EmailTakenError, UserNotFoundError } from './errors.js';
 import type { Profile, ProfilePatch, User, UserStatus } from './user.js';
 
@@ -29,6 +30,10 @@ export interface UserRepository {
   updateProfile(id: string, patch: ProfilePatch): Promise<User>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setStatus(id: string, status: UserStatus): Promise<User>;
+  /** Marks the address verified if it is still the user's address; false when it is not (changed since, or no such user). */
+  markEmailVerified(id: string, email: string): Promise<boolean>;
+  /** Replaces the address with one its owner has just confirmed (so verified); EmailTakenError when another account has it. */
+  changeEmail(id: string, email: string): Promise<User>;
   /** Deletes the user; the database cascades to the profile. */
   delete(id: string): Promise<void>;
 }
@@ -37,7 +42,7 @@ export interface UserRepository {
 const userQuery = { include: { profile: true }, omit: { passwordHash: true } } as const;
 const credentialsQuery = { select: { id: true, email: true, status: true, passwordHash: true } } as const;
 
-export function createPrismaUserRepository(prisma: PrismaClient): UserRepository {
+export function createPrismaUserRepository(prisma: Database): UserRepository {
   return {
     async create({ email, passwordHash, profile = {} }) {
       try {
@@ -85,6 +90,22 @@ export function createPrismaUserRepository(prisma: PrismaClient): UserRepository
       }),
 
     setStatus: (id, status) => writeExisting(id, async () => toUser(await prisma.user.update({ where: { id }, data: { status }, ...userQuery }))),
+
+    async markEmailVerified(id, email) {
+      if (!isUuid(id)) return false;
+      const { count } = await prisma.user.updateMany({ where: { id, email }, data: { emailVerified: true } });
+      return count === 1;
+    },
+
+    changeEmail: (id, email) =>
+      writeExisting(id, async () => {
+        try {
+          return toUser(await prisma.user.update({ where: { id }, data: { email, emailVerified: true }, ...userQuery }));
+        } catch (error) {
+          if (isKnownError(error, 'P2002')) throw new EmailTakenError({ cause: error });
+          throw error;
+        }
+      }),
 
     delete: (id) =>
       writeExisting(id, async () => {

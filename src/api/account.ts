@@ -3,9 +3,10 @@ import type { AccountService } from '../account/account-service.js';
 import { UserNotFoundError } from '../account/errors.js';
 import type { PasswordChange } from '../account/password-change.js';
 import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { TooManyRequestsError, ValidationError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SelfService } from '../self-service/self-service.js';
 import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
@@ -19,7 +20,10 @@ const claimValue = z.string({ error: 'must be a string, or null to clear it' }).
 
 /** Shape only, in claim names: the account service owns the rules (lengths, URLs, dates). */
 const profilePatchSchema = z
-  .strictObject(Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>)
+  .strictObject({
+    ...(Object.fromEntries(EDITABLE_PROFILE_FIELDS.map((field) => [CLAIM_OF_PROFILE_FIELD[field], claimValue])) as Record<EditableClaim, typeof claimValue>),
+    email: requiredString('email').max(320, 'email must be at most 320 characters').optional().describe('A new address: it replaces the current one only once confirmed by the link mailed to it.'),
+  })
   .meta({ id: 'ProfilePatch', description: 'Claims to change: an absent claim is kept, null clears it.' });
 
 const password = (what: string) => requiredString(what).max(4096, `${what} must be at most 4096 characters`);
@@ -35,11 +39,12 @@ const API_NAME_OF_FIELD: Record<string, string> = {
 
 export interface AccountRoutesDependencies {
   accounts: AccountService;
+  selfService: Pick<SelfService, 'requestEmailChange'>;
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
   changePassword: PasswordChange;
   /** Current-password checks count as sign-in attempts: a stolen token must not become a password oracle. */
   signInThrottle: SignInThrottle;
-  logger: Logger;
+  audit: AuditLog;
 }
 
 /**
@@ -47,7 +52,7 @@ export interface AccountRoutesDependencies {
  * password, not the token's scope, is what allows changing the password or deleting the account:
  * a stolen token alone must not be enough for either.
  */
-export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, changePassword, signInThrottle, logger }: AccountRoutesDependencies): void {
+export function mountAccountRoutes(routes: ApiRoutes, { accounts, selfService, tokens, changePassword, signInThrottle, audit }: AccountRoutesDependencies): void {
   /** Counts a current-password check on the sign-in counters of the account and the client's network. */
   const passwordCheck = async (email: string, ip: string) => {
     const gate = await signInThrottle.attempt(email, ip);
@@ -70,13 +75,15 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, change
       method: 'patch',
       path: '/users/me',
       summary: "Change the signed-in user's profile claims",
+      description: 'A new `email` is mailed a confirmation link and replaces the current address (verified) only once it is followed; the current address is told. The answer shows the account as it is until then.',
       scope: 'profile',
       body: profilePatchSchema,
       replies: { 200: theUser },
-      problems: ['invalid_input', ...storageProblems],
+      problems: ['invalid_input', 'conflict', 'too_many_requests', ...storageProblems],
     },
     async (ctx, patch) => {
       const { user } = callerOf(ctx);
+      if (patch.email !== undefined) await selfService.requestEmailChange(user.id, patch.email);
       const changes: ProfileChanges = Object.fromEntries(
         EDITABLE_PROFILE_FIELDS.filter((field) => patch[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, patch[CLAIM_OF_PROFILE_FIELD[field]]]),
       );
@@ -127,7 +134,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, tokens, change
       // Tokens first: should the deletion then fail, nothing issued for the account still works.
       const revoked = await tokens.revokeByAccountId(user.id);
       await accounts.delete(user.id);
-      logger.info({ event: 'account.deleted_by_user', userId: user.id, revoked }, 'account deleted by its user');
+      await audit.record('account.deleted_by_user', { userId: user.id, revoked });
       return { status: 204 };
     },
   );

@@ -6,7 +6,7 @@ import { PROBLEM_TYPES, type ProblemKind } from '../http/problem.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { jsonBody, parseBody } from './guard.js';
 
-export type SuccessStatus = 200 | 201 | 204 | 304;
+export type SuccessStatus = 200 | 201 | 202 | 204 | 304;
 
 /** One successful answer of an operation. */
 export interface Reply {

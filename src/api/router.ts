@@ -4,20 +4,25 @@ import type { AccountService } from '../account/account-service.js';
 import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
 import type { OidcStore } from '../provider/oidc-store.js';
+import type { SelfService } from '../self-service/self-service.js';
 import type { Throttles } from '../throttle/throttles.js';
 import { mountAccountRoutes } from './account.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { mountConnectedAppsRoutes } from './connected-apps.js';
 import { mountOpenApi } from './openapi.js';
+import { mountSelfServiceRoutes } from './self-service.js';
 import { apiRoutes } from './operation.js';
 import { mountUserRoutes } from './users.js';
 
 export interface ApiDependencies {
   accounts: AccountService;
+  /** The flows that go through mailed links: verification, password reset, email change. */
+  selfService: SelfService;
   bearer: BearerAuth;
   /** Sessions, grants and tokens, ended on the user's behalf. */
   tokens: Pick<OidcStore, 'revokeByAccountId'>;
@@ -26,16 +31,18 @@ export interface ApiDependencies {
   sessions: SignInSessions;
   /** The same counters as the sign-in and registration pages. */
   throttles: Throttles;
+  audit: AuditLog;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, bearer, tokens, changePassword, connectedApps, sessions, throttles, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
-  mountUserRoutes(routes, { accounts, registrationThrottle: throttles.registration });
-  mountAccountRoutes(routes, { accounts, tokens, changePassword, signInThrottle: throttles.signIn, logger });
+  mountUserRoutes(routes, { accounts, selfService, registrationThrottle: throttles.registration });
+  mountAccountRoutes(routes, { accounts, selfService, tokens, changePassword, signInThrottle: throttles.signIn, audit });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
+  mountSelfServiceRoutes(routes, { selfService });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import Provider from 'oidc-provider';
+import { createAuditLog } from '../audit/audit-log.js';
 import { AppError } from '../errors.js';
 import { createAdapter } from '../provider/adapter.js';
 import { createClientAdmin, type ClientAdmin, type ClientSummary, type NewClient } from '../provider/client-admin.js';
@@ -87,7 +88,7 @@ function clientAdmin(context: CliContext): ClientAdmin {
     store,
     validate: async (metadata) => (await (provider ??= validatingProvider(context, store))).Client.validate(metadata),
     now: () => new Date(),
-    logger: context.logger,
+    audit: createAuditLog({ prisma: context.prisma, logger: context.logger }),
   });
 }
 

@@ -1,3 +1,4 @@
+import { createAuditLog } from '../audit/audit-log.js';
 import {
   DEFAULT_PUBLISH_FOR_SECONDS,
   DEFAULT_WATCH_INTERVAL_MS,
@@ -31,7 +32,9 @@ export const keysCommand: Command = {
         const publishFor = parsePublishFor(rest);
         return async (context) => {
           try {
-            printRotation(await signingKeys(context).rotate({ publishFor }), publishFor, context);
+            const rotation = await signingKeys(context).rotate({ publishFor });
+            await createAuditLog(context).record('key.rotated', { actor: 'admin', created: rotation.created.map(({ kid }) => kid), retired: rotation.retired.map(({ kid }) => kid), publishFor });
+            printRotation(rotation, publishFor, context);
           } catch (error) {
             if (error instanceof NoActiveSigningKeyError) throw new CliError(error.message, { cause: error });
             throw error;

@@ -1,9 +1,12 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { DatabasePoolOptions } from '../config.js';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
+
+/** The client or one of its interactive transactions: repositories take either, so a service can join several writes in one transaction. */
+export type Database = Prisma.TransactionClient;
 
 /**
  * PostgreSQL cancels a statement at the statement timeout; the driver gives up this much later,

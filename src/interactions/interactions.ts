@@ -2,10 +2,12 @@ import { resolve } from 'node:path';
 import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { projectRoot, type Config } from '../config.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { SelfService } from '../self-service/self-service.js';
 import { INTERACTION_PATH, type ProviderPages } from '../provider/configuration.js';
 import type { Throttles } from '../throttle/throttles.js';
 import { createCsrf } from './csrf.js';
@@ -19,6 +21,8 @@ export interface InteractionsDependencies {
   config: Config;
   throttles: Throttles;
   accounts: AccountService;
+  selfService: Pick<SelfService, 'sendVerification'>;
+  audit: AuditLog;
   /** The provider serving now (it is rebuilt when signing keys rotate). */
   provider: () => Provider;
   logger: Logger;
@@ -32,18 +36,20 @@ export interface Interactions {
   routes: Middleware[];
   /** The page at `/`. */
   home: Middleware;
-  /** The templates of views/, for Latch's other pages. */
+  /** The pages of views/, for the other HTML surfaces. */
   views: Views;
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, throttles, accounts, provider, logger, metrics }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, throttles, accounts, selfService, audit, provider, logger, metrics }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
   const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development' });
 
   const router = createInteractionRouter({
     provider,
     accounts,
+    selfService,
+    audit,
     views,
     csrf: createCsrf({ path: INTERACTION_PATH }),
     signInThrottle: throttles.signIn,

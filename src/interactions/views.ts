@@ -24,6 +24,12 @@ export interface PageLocals {
   error: { heading: string; message: string; details?: { error: string; description?: string }; link?: { href: string; text: string } };
   /** The account page (src/account-page). */
   account: AccountPageLocals;
+  /** A page of a few sentences, with at most one form button (a CSRF-protected post) and one link. */
+  message: { heading: string; paragraphs: string[]; action?: { url: string; label: string; csrf: string }; link?: { href: string; label: string } };
+  'forgot-password': { csrf: string; email: string; interactionUid?: string; error?: string };
+  'reset-password': { csrf: string; token: string; email: string; minPasswordLength: number; errors: Partial<Record<'email' | 'newPassword' | 'form', string>> };
+  'dev-mail': { messages: { id: string; subject: string; to: string; date: Date; status: string }[] };
+  'dev-mail-message': { from: string; message: { id: string; subject: string; to: string; date: Date; status: string; text: string } };
 }
 
 /** What the account page shows; every value is text for the template to escape. */
@@ -43,7 +49,7 @@ export interface AccountPageLocals {
 
 export type PageName = keyof PageLocals;
 
-const TITLES: Record<Exclude<PageName, 'error'>, string> = {
+const TITLES: Record<Exclude<PageName, 'error' | 'message'>, string> = {
   login: 'Sign in',
   register: 'Create an account',
   consent: 'Allow access',
@@ -51,6 +57,10 @@ const TITLES: Record<Exclude<PageName, 'error'>, string> = {
   'signed-out': 'Signed out',
   home: 'OpenID Connect provider',
   account: 'Your account',
+  'forgot-password': 'Forgot your password?',
+  'reset-password': 'Choose a new password',
+  'dev-mail': 'Mail',
+  'dev-mail-message': 'Mail',
 };
 
 export interface Views {
@@ -67,7 +77,7 @@ export function createViews({ directory, cache }: { directory: string; cache: bo
   return {
     async render(ctx, name, locals, status = 200) {
       const nonce = securePage(ctx);
-      const title = name === 'error' ? (locals as PageLocals['error']).heading : TITLES[name as Exclude<PageName, 'error'>];
+      const title = name === 'error' || name === 'message' ? (locals as PageLocals['error' | 'message']).heading : TITLES[name as Exclude<PageName, 'error' | 'message'>];
       const body = await ejs.renderFile(file(name), locals, options);
       const html = await ejs.renderFile(file('layout'), { title, nonce, body }, options);
       ctx.status = status;

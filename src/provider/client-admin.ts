@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
-import type { Logger } from '../logger.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { FIRST_PARTY } from './configuration.js';
 import type { SigningAlgorithm } from './keys/key-ring.js';
@@ -55,7 +55,7 @@ export interface ClientAdminDependencies {
   validate(metadata: ClientMetadata): Promise<void>;
   now: () => Date;
   /** Client changes are audit events, like those made through dynamic registration. */
-  logger: Logger;
+  audit: AuditLog;
 }
 
 export class ClientNotFoundError extends NotFoundError {
@@ -76,7 +76,7 @@ const CLIENT = 'Client';
  * Clients are oidc-provider Client rows in the store, exactly like those registered through DCR,
  * so the provider loads an administrator's client the way it loads any other.
  */
-export function createClientAdmin({ store, validate, now, logger }: ClientAdminDependencies): ClientAdmin {
+export function createClientAdmin({ store, validate, now, audit }: ClientAdminDependencies): ClientAdmin {
   async function stored(clientId: string): Promise<ClientMetadata> {
     const payload = await store.find(CLIENT, clientId, now());
     if (!payload) throw new ClientNotFoundError(clientId);
@@ -117,7 +117,7 @@ export function createClientAdmin({ store, validate, now, logger }: ClientAdminD
         ...(client.firstParty ? { [FIRST_PARTY]: true } : {}),
       };
       await save(metadata);
-      logger.info({ event: 'client.created', clientId: metadata.client_id, via: 'admin' }, 'client.created');
+      await audit.record('client.created', { actor: 'admin', clientId: metadata.client_id, via: 'admin' });
       return { client: summarise(metadata), clientSecret };
     },
 
@@ -136,7 +136,7 @@ export function createClientAdmin({ store, validate, now, logger }: ClientAdminD
       // The Client row first: from then on nothing new can be issued to it.
       await store.destroy(CLIENT, clientId);
       const revoked = await store.revokeByClientId(clientId);
-      logger.info({ event: 'client.deleted', clientId, revoked, via: 'admin' }, 'client.deleted');
+      await audit.record('client.deleted', { actor: 'admin', clientId, revoked, via: 'admin' });
       return { revoked };
     },
 
@@ -145,7 +145,7 @@ export function createClientAdmin({ store, validate, now, logger }: ClientAdminD
       if (metadata.token_endpoint_auth_method === 'none') throw new InvalidClientMetadataError('a public client has no secret to rotate');
       const clientSecret = randomSecret();
       await save({ ...metadata, client_secret: clientSecret, client_secret_expires_at: 0 });
-      logger.info({ event: 'client.secret_rotated', clientId, via: 'admin' }, 'client.secret_rotated');
+      await audit.record('client.secret_rotated', { actor: 'admin', clientId, via: 'admin' });
       return clientSecret;
     },
   };

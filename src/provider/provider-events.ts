@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { isDatabaseUnavailable } from '../db/availability.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -15,6 +16,7 @@ interface TokenLike {
   kind?: string;
   clientId?: string;
   grantId?: string;
+  accountId?: string;
 }
 
 /**
@@ -22,8 +24,9 @@ interface TokenLike {
  * relevant changes (clients, grants, revocations, sign-outs), token counts by grant type, and
  * server errors, of which a database outage is only marked for the 503 rewrite.
  */
-export function observeProvider(provider: Provider, { logger, metrics }: { logger: Logger; metrics: Metrics }): void {
-  const audit = (event: string, fields: Record<string, unknown>) => logger.info({ event, ...fields }, event);
+export function observeProvider(provider: Provider, { logger, metrics, audit: auditLog }: { logger: Logger; metrics: Metrics; audit: AuditLog }): void {
+  // Events are emitted, not awaited: the trail records them on its own time, and never fails the request.
+  const audit = (event: string, fields: Record<string, unknown>) => void auditLog.record(event, fields);
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     if (isDatabaseUnavailable(error)) {
@@ -37,18 +40,18 @@ export function observeProvider(provider: Provider, { logger, metrics }: { logge
     metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
-    audit('grant.revoked', { grantId, clientId: ctx.oidc?.client?.clientId, route: ctx.oidc?.route });
+    audit('grant.revoked', { grantId, userId: ctx.oidc?.session?.accountId ?? ctx.oidc?.entities?.Grant?.accountId, clientId: ctx.oidc?.client?.clientId, route: ctx.oidc?.route });
   });
-  const revoked = (token: TokenLike) => audit('token.revoked', { kind: token.kind, clientId: token.clientId, grantId: token.grantId });
+  const revoked = (token: TokenLike) => audit('token.revoked', { kind: token.kind, userId: token.accountId, clientId: token.clientId, grantId: token.grantId });
   provider.on('access_token.destroyed', revoked);
   provider.on('refresh_token.destroyed', revoked);
   provider.on('client_credentials.destroyed', revoked);
   const clientChanged = (name: string) => (ctx: KoaContextWithOIDC, client?: { clientId: string }) =>
-    audit(name, { clientId: client?.clientId ?? ctx.oidc?.client?.clientId, via: 'dynamic registration' });
+    audit(name, { actor: 'dynamic registration', clientId: client?.clientId ?? ctx.oidc?.client?.clientId, via: 'dynamic registration' });
   provider.on('registration_create.success', clientChanged('client.created'));
   provider.on('registration_update.success', clientChanged('client.updated'));
   provider.on('registration_delete.success', clientChanged('client.deleted'));
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {
-    audit('session.ended', { clientId: ctx.oidc?.client?.clientId });
+    audit('session.ended', { userId: ctx.oidc?.session?.accountId, clientId: ctx.oidc?.client?.clientId });
   });
 }

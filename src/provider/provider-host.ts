@@ -1,6 +1,7 @@
 import mount from 'koa-mount';
 import type { Middleware } from 'koa';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AuditLog } from '../audit/audit-log.js';
 import { unstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -29,12 +30,14 @@ export function createProviderHost({
   keyRing,
   logger,
   metrics,
+  audit,
   observe,
   ...dependencies
 }: Omit<ProviderDependencies, 'jwks' | 'references'> & {
   keyRing: KeyRing;
   logger: Logger;
   metrics: Metrics;
+  audit: AuditLog;
   /** Listens to the events of every provider built, the first and those after a key rotation. */
   observe?: (provider: Provider) => void;
 }): ProviderHost {
@@ -48,7 +51,7 @@ export function createProviderHost({
 
   const build = () => {
     const provider = new Provider(config.issuer, providerConfiguration({ ...dependencies, jwks: ring.jwks, references }));
-    observeProvider(provider, { logger, metrics });
+    observeProvider(provider, { logger, metrics, audit });
     observe?.(provider);
     return { provider, serve: mount(provider) };
   };

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createRateLimits } from './rate-limits.js';
+import { createMailThrottle, type MailThrottle } from './mail-throttle.js';
 import { createRegistrationThrottle, type RegistrationThrottle } from './registration-throttle.js';
 import { createSignInThrottle, type SignInThrottle } from './sign-in-throttle.js';
 
@@ -9,9 +10,15 @@ import { createSignInThrottle, type SignInThrottle } from './sign-in-throttle.js
 export interface Throttles {
   signIn: SignInThrottle;
   registration: RegistrationThrottle;
+  /** Link mails (verification, reset, email change), per account and per address. */
+  mail: MailThrottle;
 }
 
-export function createThrottles(pool: pg.Pool, limits: Config['rateLimits'], { logger }: { logger: Logger }): Throttles {
+export function createThrottles(pool: pg.Pool, limits: Config['rateLimits'] & { mailsPerHour: number }, { logger }: { logger: Logger }): Throttles {
   const rateLimits = createRateLimits(pool, { logger });
-  return { signIn: createSignInThrottle(rateLimits, limits), registration: createRegistrationThrottle(rateLimits, limits) };
+  return {
+    signIn: createSignInThrottle(rateLimits, limits),
+    registration: createRegistrationThrottle(rateLimits, limits),
+    mail: createMailThrottle(rateLimits, limits),
+  };
 }

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { createAccountService, type AccountService } from '../../src/account/account-service.js';
+import { createAuditLog } from '../../src/audit/audit-log.js';
 import { loadCommonPasswords } from '../../src/account/common-passwords.js';
 import { EmailTakenError, UserNotFoundError } from '../../src/account/errors.js';
 import { createPasswordHasher } from '../../src/account/password-hasher.js';
@@ -28,7 +29,8 @@ describe('account service', () => {
   const serviceWith = (argon2: Argon2Parameters) => {
     const logStream = new PassThrough();
     logStream.on('data', (chunk: Buffer) => logLines.push(chunk.toString('utf8')));
-    return createAccountService({ users, hasher: createPasswordHasher(argon2), policy, logger: createLogger('trace', logStream) });
+    const logger = createLogger('trace', logStream);
+    return createAccountService({ users, hasher: createPasswordHasher(argon2), policy, audit: createAuditLog({ prisma, logger }), logger });
   };
   const storedHash = async (email: string) => (await query<{ password_hash: string }>(database.url, 'select password_hash from users where email = $1', [email]))[0]?.password_hash;
   const issuesOf = async (promise: Promise<unknown>) => {

@@ -46,7 +46,8 @@ let app: oidc.Configuration;
 let document: OpenApiDocument;
 
 beforeAll(async () => {
-  running = await startLatch();
+  // Few link mails per hour, so that the limit's 429 is quick to reach.
+  running = await startLatch({ ACCOUNT_MAILS_PER_HOUR: String(MAILS_PER_HOUR) });
   // First-party: no consent page on the way to a token.
   app = await relyingParty(running, await registerClient(running.latch, { redirect_uris: ['https://app.example.com/callback'], first_party: true }));
   document = (await running.http().get(DOCUMENT_PATH).expect(200)).body as OpenApiDocument;
@@ -125,6 +126,8 @@ describe('the OpenAPI document', () => {
       'GET /users/me/sessions': [{ bearer: ['openid'] }],
       'DELETE /users/me/sessions': [{ bearer: ['openid'] }],
       'DELETE /users/me/sessions/{id}': [{ bearer: ['openid'] }],
+      'POST /users/me/email-verification': [{ bearer: ['openid'] }],
+      'POST /password-resets': null,
       'GET /openapi.json': null,
     });
     expect(new Set(operations().map(({ operation }) => operation.operationId)).size).toBe(operations().length);
@@ -169,6 +172,8 @@ async function clientCredentialsToken(baseUrl: string, latch: RunningLatch['latc
   return (await oidc.clientCredentialsGrant(configuration)).access_token;
 }
 
+const MAILS_PER_HOUR = 2;
+
 const registration = () => ({ email: `user-${randomUUID()}@example.com`, password: PASSWORD, name: 'Ada Lovelace' });
 
 /** Requests sent to produce one status each, on the test's Latch. */
@@ -200,6 +205,24 @@ async function intendedExchanges(): Promise<Exchange[]> {
   await produce('deleteCurrentUser', 400, { token: reader.token, json: { current_password: 'not the password' } });
   const leaving = await signedIn();
   await produce('deleteCurrentUser', 204, { token: leaving.token, json: { current_password: leaving.user.password } });
+
+  const other = await createUser(running);
+  await produce('updateCurrentUser', 409, { token: reader.token, json: { email: other.email } });
+  const moving = await signedIn();
+  for (let change = 0; change < MAILS_PER_HOUR; change += 1) {
+    await produce('updateCurrentUser', 200, { token: moving.token, json: { email: `moved-${randomUUID()}@example.com` } });
+  }
+  await produce('updateCurrentUser', 429, { token: moving.token, json: { email: `moved-${randomUUID()}@example.com` } });
+
+  const forgetful = registration();
+  for (let request = 0; request < MAILS_PER_HOUR; request += 1) await produce('requestPasswordReset', 202, { json: { email: forgetful.email } });
+  await produce('requestPasswordReset', 429, { json: { email: forgetful.email } });
+  await produce('requestPasswordReset', 400, { json: {} });
+
+  // The registration mailed the first link of the hour.
+  const unverified = await signedIn();
+  for (let request = 1; request < MAILS_PER_HOUR; request += 1) await produce('requestEmailVerification', 202, { token: unverified.token });
+  await produce('requestEmailVerification', 429, { token: unverified.token });
 
   await produce('getUser', 200, { token: reader.token, id: reader.user.id });
   await produce('getUser', 404, { token: reader.token, id: randomUUID() });
@@ -297,11 +320,14 @@ async function failureExchanges(): Promise<Exchange[]> {
   try {
     // Verified offline first, then looked up in the store: where the failures strike.
     const token = await clientCredentialsToken(config.issuer, latch);
+    // An address with an account: its reset reads the tables about to go.
+    const known = registration();
+    await send(target, 'registerUser', { json: known });
     const failing = async (status: number) => {
       const documenting = operations().filter(({ operation }) => String(status) in operation.responses);
       const exchanges: Exchange[] = [];
       for (const { operation } of documenting) {
-        const json = operation.operationId === 'registerUser' ? registration() : {};
+        const json = operation.operationId === 'registerUser' ? registration() : operation.operationId === 'requestPasswordReset' ? { email: known.email } : {};
         exchanges.push({ operationId: operation.operationId, intended: status, response: await send(target, operation.operationId, { token, json }) });
       }
       return exchanges;

@@ -81,5 +81,6 @@ export function stable(page: Page): string {
   return page.html
     .replace(/nonce="[^"]*"/g, 'nonce=""')
     .replace(/name="csrf" value="[^"]*"/g, 'name="csrf" value=""')
-    .replace(/\/interaction\/[^/"]+/g, '/interaction/UID');
+    .replace(/\/interaction\/[^/"]+/g, '/interaction/UID')
+    .replace(/interaction=[^"&]+/g, 'interaction=UID');
 }

@@ -5,6 +5,7 @@ import supertest from 'supertest';
 import { createLatch, type Latch } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { MailOptions } from '../../src/mail/mail.js';
 import { createTestDatabase } from './database.js';
 import { findFreePort } from './free-port.js';
 
@@ -36,13 +37,15 @@ export interface StartOptions {
   keyWatchIntervalMs?: number;
   /** A migrated database the test owns (its own server, a relay): used as it is, and left in place. */
   databaseUrl?: string;
+  /** Mail delivery (tests poll and retry quickly by default). */
+  mail?: MailOptions;
 }
 
 /**
  * Starts the real Latch app (the same composition as src/main.ts) on its own fresh database,
  * listening on loopback only.
  */
-export async function startLatch(environment: Record<string, string> = {}, { now, keyWatchIntervalMs, databaseUrl }: StartOptions = {}): Promise<RunningLatch> {
+export async function startLatch(environment: Record<string, string> = {}, { now, keyWatchIntervalMs, databaseUrl, mail = {} }: StartOptions = {}): Promise<RunningLatch> {
   const database = databaseUrl ? { url: databaseUrl, drop: async () => {} } : await createTestDatabase();
   // The issuer must be the address clients reach, so the port is chosen before the config is read.
   const port = await findFreePort();
@@ -53,7 +56,7 @@ export async function startLatch(environment: Record<string, string> = {}, { now
   logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')));
   const logger = createLogger(config.logLevel, logStream);
 
-  const latch = await createLatch(config, { databaseUrl: database.url, logger, now, keyWatchIntervalMs });
+  const latch = await createLatch(config, { databaseUrl: database.url, logger, now, keyWatchIntervalMs, mail: { pollIntervalMs: 200, ...mail, retry: { baseDelayMs: 200, maxDelayMs: 1000, ...mail.retry } } });
   const server: Server = createServer(latch.app.callback());
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');

@@ -16,11 +16,11 @@ export interface ConsentStep {
   abort(ctx: RouterContext): Promise<void>;
 }
 
-export function createConsentStep({ provider, views, csrf, apiResource, logger }: StepDependencies): ConsentStep {
+export function createConsentStep({ provider, views, csrf, apiResource, audit }: StepDependencies): ConsentStep {
   const grantAndFinish = async (ctx: Context, interaction: Interaction) => {
     const current = provider();
     const grantId = await recordConsent(current, interaction);
-    logger.info({ event: 'interaction.consent_given', userId: interaction.session?.accountId, clientId: interaction.params.client_id, grantId }, 'consent given');
+    await audit.record('interaction.consent_given', { userId: interaction.session?.accountId, clientId: interaction.params.client_id, grantId });
     await finishInteraction(ctx, current, { consent: { grantId } }, { merge: true });
   };
 
@@ -50,8 +50,8 @@ export function createConsentStep({ provider, views, csrf, apiResource, logger }
 
     async abort(ctx) {
       const current = provider();
-      await currentInteraction(ctx, current, ctx.params.uid ?? '');
-      logger.info({ event: 'interaction.aborted' }, 'the user cancelled the authorization');
+      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      await audit.record('interaction.aborted', { userId: interaction.session?.accountId, clientId: interaction.params.client_id });
       await finishInteraction(ctx, current, { error: 'access_denied', error_description: 'The user cancelled the request.' }, { merge: false });
     },
   };

@@ -1,9 +1,11 @@
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../../account/account-service.js';
+import type { AuditLog } from '../../audit/audit-log.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RegistrationThrottle } from '../../throttle/registration-throttle.js';
 import type { SignInThrottle } from '../../throttle/sign-in-throttle.js';
+import type { SelfService } from '../../self-service/self-service.js';
 import type { Csrf } from '../csrf.js';
 import type { Views } from '../views.js';
 
@@ -11,7 +13,9 @@ import type { Views } from '../views.js';
 export interface StepDependencies {
   /** The provider serving now (it is rebuilt when signing keys rotate): read per request. */
   provider: () => Provider;
-  accounts: Pick<AccountService, 'authenticate' | 'register'>;
+  accounts: Pick<AccountService, 'authenticate' | 'register' | 'findActive'>;
+  /** Mails verification links. */
+  selfService: Pick<SelfService, 'sendVerification'>;
   views: Views;
   csrf: Csrf;
   signInThrottle: SignInThrottle;
@@ -19,6 +23,7 @@ export interface StepDependencies {
   requireEmailVerification: boolean;
   /** Latch's own API's resource indicator, named in words on the consent page. */
   apiResource: string;
+  audit: AuditLog;
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
 }

@@ -5,10 +5,10 @@ import { formField } from '../form.js';
 import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
 import type { StepDependencies } from './dependencies.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
+import type { VerificationStep } from './verification.js';
 
 // One message for an unknown email and a wrong password alike: the page must not tell which emails exist.
 const WRONG_CREDENTIALS = 'Email or password is incorrect.';
-const VERIFY_EMAIL_FIRST = 'Verify your email address before signing in. Once it is verified, sign in again.';
 const MISSING_CREDENTIALS = 'Enter your email and password.';
 const lockedOut = (seconds: number) => `Too many attempts. Try again in ${inMinutes(seconds)}.`;
 
@@ -19,7 +19,10 @@ export interface LoginStep {
   signIn(ctx: RouterContext): Promise<void>;
 }
 
-export function createLoginStep({ provider, accounts, views, csrf, signInThrottle, requireEmailVerification, logger, metrics }: StepDependencies): LoginStep {
+export function createLoginStep(
+  { provider, accounts, views, csrf, signInThrottle, requireEmailVerification, audit, metrics }: StepDependencies,
+  verification: Pick<VerificationStep, 'checkInbox'>,
+): LoginStep {
   const render: LoginStep['render'] = async (ctx, interaction, { email, error, notice, status = 200 } = {}) => {
     const hint = interaction.params.login_hint;
     await views.render(
@@ -51,7 +54,7 @@ export function createLoginStep({ provider, accounts, views, csrf, signInThrottl
 
       const gate = await signInThrottle.attempt(email, ctx.ip);
       if (!gate.allowed) {
-        logger.info({ event: 'interaction.sign_in_locked_out' }, 'sign-in refused: too many failures');
+        await audit.record('interaction.sign_in_locked_out');
         metrics.signIns.inc({ outcome: 'locked' });
         setRetryAfter(ctx, gate.retryAfterSeconds);
         return render(ctx, interaction, { email, error: lockedOut(gate.retryAfterSeconds), status: 429 });
@@ -66,10 +69,10 @@ export function createLoginStep({ provider, accounts, views, csrf, signInThrottl
       await gate.succeeded();
 
       if (requireEmailVerification && !user.emailVerified) {
-        logger.info({ event: 'interaction.sign_in_unverified', userId: user.id }, 'sign-in refused: email not verified');
-        return render(ctx, interaction, { email, error: VERIFY_EMAIL_FIRST, status: 403 });
+        await audit.record('interaction.sign_in_unverified', { userId: user.id });
+        return verification.checkInbox(ctx, interaction, user.id);
       }
-      logger.info({ event: 'interaction.signed_in', userId: user.id }, 'signed in');
+      await audit.record('interaction.signed_in', { userId: user.id, clientId: interaction.params.client_id });
       metrics.signIns.inc({ outcome: 'succeeded' });
       await finishInteraction(ctx, current, { login: { accountId: user.id } }, { merge: false });
     },

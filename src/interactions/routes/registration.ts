@@ -2,18 +2,16 @@ import type { RouterContext } from '@koa/router';
 import type { Interaction } from 'oidc-provider';
 import { EmailTakenError } from '../../account/errors.js';
 import { MIN_PASSWORD_LENGTH } from '../../account/password-policy.js';
-import { ValidationError } from '../../errors.js';
+import { TooManyRequestsError, ValidationError } from '../../errors.js';
 import { formField } from '../form.js';
 import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
 import type { PageLocals } from '../views.js';
 import type { StepDependencies } from './dependencies.js';
-import type { LoginStep } from './login.js';
+import type { VerificationStep } from './verification.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
 
 type FieldErrors = PageLocals['register']['errors'];
 const FIELDS = new Set(['name', 'email', 'password']);
-
-const ACCOUNT_CREATED_VERIFY = 'Your account has been created. Verify your email address, then sign in.';
 
 export interface RegistrationStep {
   /** GET /interaction/:uid/register */
@@ -33,8 +31,8 @@ function fieldErrorsOf(error: ValidationError): FieldErrors {
 }
 
 export function createRegistrationStep(
-  { provider, accounts, views, csrf, registrationThrottle, requireEmailVerification, logger }: StepDependencies,
-  login: Pick<LoginStep, 'render'>,
+  { provider, accounts, views, csrf, registrationThrottle, requireEmailVerification, selfService, audit }: StepDependencies,
+  verification: Pick<VerificationStep, 'checkInbox'>,
 ): RegistrationStep {
   const render = async (ctx: RouterContext, interaction: Interaction, values = { name: '', email: '' }, errors: FieldErrors = {}, status = 200) => {
     await views.render(
@@ -68,7 +66,7 @@ export function createRegistrationStep(
       const values = { name: formField(ctx, 'name'), email: formField(ctx, 'email') };
       const wait = await registrationThrottle.attempt(ctx.ip);
       if (wait !== null) {
-        logger.info({ event: 'interaction.registration_throttled' }, 'registration refused: too many from this network');
+        await audit.record('interaction.registration_throttled');
         setRetryAfter(ctx, wait);
         return render(ctx, interaction, values, { form: `Too many accounts have been created from your network. Try again in ${inMinutes(wait)}.` }, 429);
       }
@@ -84,8 +82,14 @@ export function createRegistrationStep(
         throw error;
       }
 
-      if (requireEmailVerification) return login.render(ctx, interaction, { email: values.email, notice: ACCOUNT_CREATED_VERIFY });
-      logger.info({ event: 'interaction.signed_in', userId, via: 'registration' }, 'signed in');
+      try {
+        await selfService.sendVerification(userId, { interactionUid: interaction.uid });
+      } catch (error) {
+        // The account exists either way; the "check your inbox" page offers a new link.
+        if (!(error instanceof TooManyRequestsError)) throw error;
+      }
+      if (requireEmailVerification) return verification.checkInbox(ctx, interaction, userId, 200);
+      await audit.record('interaction.signed_in', { userId, via: 'registration', clientId: interaction.params.client_id });
       await finishInteraction(ctx, current, { login: { accountId: userId } }, { merge: false });
     },
   };

@@ -7,7 +7,9 @@ import { currentInteraction } from '../interaction-session.js';
 import { createConsentStep } from './consent.js';
 import type { StepDependencies } from './dependencies.js';
 import { createLoginStep } from './login.js';
+import { noticeOf } from './notices.js';
 import { createRegistrationStep } from './registration.js';
+import { createVerificationStep } from './verification.js';
 
 /**
  * The interaction pages under /interaction/:uid. oidc-provider sends the browser to the first
@@ -16,9 +18,10 @@ import { createRegistrationStep } from './registration.js';
  */
 export function createInteractionRouter(dependencies: StepDependencies): Middleware[] {
   const { provider, csrf } = dependencies;
-  const login = createLoginStep(dependencies);
+  const verification = createVerificationStep(dependencies);
+  const login = createLoginStep(dependencies, verification);
   const consent = createConsentStep(dependencies);
-  const registration = createRegistrationStep(dependencies, login);
+  const registration = createRegistrationStep(dependencies, verification);
   const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
 
   const router = new Router({ prefix: INTERACTION_PATH });
@@ -26,7 +29,7 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
     const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
     switch (interaction.prompt.name) {
       case 'login':
-        return login.render(ctx, interaction);
+        return login.render(ctx, interaction, { notice: noticeOf(ctx.query.notice) });
       case 'consent':
         return consent.show(ctx, interaction);
       default:
@@ -38,6 +41,8 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
   router.post('/:uid/register', ...form, registration.register);
   router.post('/:uid/confirm', ...form, consent.confirm);
   router.post('/:uid/abort', ...form, consent.abort);
+  router.post('/:uid/verify-email', ...form, verification.resend);
+  router.get('/:uid/verified', verification.continueVerified);
 
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
   return [router.routes() as Middleware, router.allowedMethods() as Middleware];
