@@ -175,6 +175,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         provider: () => provider.current(),
         views: interactions.views,
         accounts,
+        emailChange: selfService,
         changePassword,
         connectedApps,
         sessions,

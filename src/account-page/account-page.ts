@@ -37,6 +37,7 @@ export const NOTICES = {
   app: "The app's access has been removed. It will have to ask you again.",
   session: 'The session has been signed out.',
   sessions: 'Every other session has been signed out.',
+  email: 'We sent a link to the new address: your email changes once you follow it. Your current address got a notice.',
 } as const;
 
 export type Notice = keyof typeof NOTICES;

@@ -5,7 +5,9 @@ import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile-changes.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
+import { EmailTakenError } from '../account/errors.js';
 import { TooManyRequestsError, ValidationError } from '../errors.js';
+import type { SelfService } from '../self-service/self-service.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { refuseUnstorableBody } from '../http/input-guard.js';
 import { formBody, formField } from '../interactions/form.js';
@@ -27,6 +29,7 @@ export interface AccountPageRoutesDependencies {
   page: AccountPage;
   csrf: Csrf;
   accounts: Pick<AccountService, 'updateProfile'>;
+  emailChange: Pick<SelfService, 'requestEmailChange'>;
   changePassword: PasswordChange;
   connectedApps: Pick<ConnectedApps, 'revokeClient'>;
   sessions: Pick<SignInSessions, 'end' | 'endOthers'>;
@@ -48,7 +51,7 @@ function visitorOf(ctx: Context): AccountVisitor {
 }
 
 /** The account page (/account) and its forms: each form is parsed here, checked against its anti-forgery token, then its session. */
-export function createAccountPageRoutes({ signIn, page, csrf, accounts, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
+export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
   const signedIn: Middleware = async (ctx, next) => {
     const visitor = await signIn.visitor(ctx);
     if (!visitor) throw new SignedOutError();
@@ -78,6 +81,19 @@ export function createAccountPageRoutes({ signIn, page, csrf, accounts, changePa
       return page.render(ctx, visitor, { form: { values, fieldErrors, errors: { profile: 'The profile was not saved: correct the fields below.' } }, status: 400 });
     }
     done(ctx, 'profile');
+  });
+
+  router.post('/email', ...form, async (ctx) => {
+    const visitor = visitorOf(ctx);
+    try {
+      await emailChange.requestEmailChange(visitor.user.id, formField(ctx, 'email'));
+    } catch (error) {
+      const refusal = emailChangeRefusal(error);
+      if (!refusal) throw error;
+      if (error instanceof TooManyRequestsError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      return page.render(ctx, visitor, { form: { errors: { email: refusal.message } }, status: refusal.status });
+    }
+    done(ctx, 'email');
   });
 
   router.post('/password', ...form, async (ctx) => {
@@ -117,4 +133,12 @@ export function createAccountPageRoutes({ signIn, page, csrf, accounts, changePa
 
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
   return [router.routes() as Middleware, router.allowedMethods() as Middleware];
+}
+
+/** The refusals of an email change that the form explains next to its field, with their status. */
+function emailChangeRefusal(error: unknown): { message: string; status: number } | undefined {
+  if (error instanceof ValidationError) return { message: error.issues.map((issue) => issue.message).join(' ') || error.message, status: 400 };
+  if (error instanceof EmailTakenError) return { message: 'Another account has this address.', status: 409 };
+  if (error instanceof TooManyRequestsError) return { message: error.message, status: 429 };
+  return undefined;
 }

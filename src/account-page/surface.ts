@@ -16,6 +16,7 @@ import { ACCOUNT_PATH } from './account-client.js';
 import { createAccountPage } from './account-page.js';
 import { createAccountSignIn } from './account-sign-in.js';
 import { SignedOutError, SignInNotCompletedError } from './errors.js';
+import type { SelfService } from '../self-service/self-service.js';
 import { createAccountPageRoutes } from './routes.js';
 
 export interface AccountPageSurfaceDependencies {
@@ -25,6 +26,7 @@ export interface AccountPageSurfaceDependencies {
   provider: () => Provider;
   views: Views;
   accounts: Pick<AccountService, 'findActive' | 'updateProfile'>;
+  emailChange: Pick<SelfService, 'requestEmailChange'>;
   changePassword: PasswordChange;
   connectedApps: ConnectedApps;
   sessions: SignInSessions;
@@ -58,13 +60,14 @@ function explain(error: unknown): ErrorPage | undefined {
 }
 
 /** The user's own account page at /account: profile, email, password, connected apps and sessions. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, changePassword, connectedApps, sessions, sightings, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
   const routes = createAccountPageRoutes({
     signIn: createAccountSignIn({ issuer, provider, accounts }),
     page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
     csrf,
     accounts,
+    emailChange,
     changePassword,
     connectedApps,
     sessions,

@@ -41,8 +41,8 @@ export interface AccountPageLocals {
   apps: { clientId: string; name: string; permissions: string[]; resources: string[]; since: string }[];
   sessions: { uid: string; current: boolean; device: string; ip?: string; lastSeen?: string; signedIn?: string; apps: string[] }[];
   notice?: string;
-  /** Per password field (currentPassword, newPassword), and `profile` for the profile form as a whole. */
-  errors: Partial<Record<'currentPassword' | 'newPassword' | 'profile', string>>;
+  /** Per password field (currentPassword, newPassword), the new email, and `profile` for the profile form as a whole. */
+  errors: Partial<Record<'currentPassword' | 'newPassword' | 'email' | 'profile', string>>;
   minPasswordLength: number;
   csrf: string;
 }

@@ -66,7 +66,7 @@ describe('the account page', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; style-src 'nonce-[^']+'; frame-ancestors 'none'/);
     expect(page.html).toContain(user.email);
     expect(page.html).toContain('not verified');
-    expect(page.html).toContain('href="/account/email"');
+    expect(page.html).toContain('action="/account/email"');
     expect(page.html).toContain('value="Ada Lovelace"');
     // Latch's own account client is no app the user connected, and the code its sign-in returned is not left lying about.
     expect(page.html).toContain('No app has access to your account.');

@@ -52,7 +52,7 @@ describe('email change', () => {
     const response = await patch(token, { email, name: 'Ada' });
     expect(response.status).toBe(200);
     expect(response.body.email).toBe(user.email);
-    expect(response.body.profile.name).toBe('Ada');
+    expect(response.body.name).toBe('Ada');
 
     const [confirmation] = await smtp.waitFor(1, { to: email, subject: /^Confirm your new email address/ });
     const [notice] = await smtp.waitFor(1, { to: user.email, subject: /is changing$/ });
@@ -68,6 +68,28 @@ describe('email change', () => {
 
     const reused = await confirm(linkIn(confirmation as never));
     expect(reused.status).toBe(400);
+  });
+
+  it('is asked for on the account page too, through the same service and the same link', async () => {
+    const user = await createUser(running);
+    const browser = new Browser();
+    const signInPage = await browser.navigate(`${running.baseUrl}/account`);
+    const account = await browser.submit(signInPage, { email: user.email, password: PASSWORD }, { button: 'Sign in' });
+    expect(account.html).toContain('<h1>Your account</h1>');
+
+    const taken = await browser.submit(account, { email: user.email }, { button: 'Change email' });
+    expect(taken.status).toBe(400);
+    expect(taken.html).toContain('This is already your email address.');
+
+    const email = newAddress();
+    const asked = await browser.submit(account, { email }, { button: 'Change email' });
+    expect(asked.status).toBe(200);
+    expect(asked.html).toContain('We sent a link to the new address');
+    const [confirmation] = await smtp.waitFor(1, { to: email, subject: /^Confirm your new email address/ });
+    const done = await confirm(linkIn(confirmation as never));
+    expect(done.html).toContain('Your email address has changed');
+    const [row] = await query<{ email: string; email_verified: boolean }>(running.databaseUrl, 'SELECT email, email_verified FROM users WHERE id = $1', [user.id]);
+    expect(row).toEqual({ email, email_verified: true });
   });
 
   it('refuses at confirmation an address another account took meanwhile', async () => {
