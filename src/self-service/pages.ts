@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider';
 import { EmailTakenError } from '../account/errors.js';
 import { MIN_PASSWORD_LENGTH } from '../account/password-policy.js';
 import { TooManyRequestsError, ValidationError } from '../errors.js';
+import { refuseUnstorableBody, refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { formBody, formField } from '../interactions/form.js';
 import { signInPageUrl } from '../interactions/routes/notices.js';
@@ -38,7 +39,7 @@ const INTERACTION_UID = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export function createSelfServicePages({ selfService, views, csrf, provider }: SelfServicePagesDependencies): Middleware[] {
   const router = new Router({ prefix: SELF_SERVICE_PATH });
-  const form = [formBody(), csrf.verify()];
+  const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
   const tokenOf = (ctx: RouterContext) => (typeof ctx.query.token === 'string' ? ctx.query.token : formField(ctx, 'token'));
   const interactionOf = (value: unknown) => (typeof value === 'string' && INTERACTION_UID.test(value) ? value : undefined);
   /** Whether the sign-in a flow came from can still go on: then the browser goes back to it. */
@@ -138,5 +139,5 @@ export function createSelfServicePages({ selfService, views, csrf, provider }: S
   });
 
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
-  return [router.routes() as Middleware, router.allowedMethods() as Middleware];
+  return [refuseUnstorableUrl(), router.routes() as Middleware, router.allowedMethods() as Middleware];
 }

@@ -36,6 +36,8 @@ let client: TestClient;
 let user: TestUser;
 let accessToken: string;
 let interaction: { uid: string; cookie: string; csrf: string };
+/** A browser signed in to the account page: its cookies and the page's anti-forgery token. */
+let account: { cookie: string; csrf: string };
 
 beforeAll(async () => {
   running = await startLatch({ LATCH_INITIAL_ACCESS_TOKEN: INITIAL_ACCESS_TOKEN, LOG_LEVEL: 'info' });
@@ -50,6 +52,12 @@ beforeAll(async () => {
   const names = ['_interaction', '_interaction.sig', 'latch.csrf', 'latch.csrf.sig'];
   const cookie = names.map((name) => `${name}=${browser.cookie(page.url, name) ?? ''}`).join('; ');
   interaction = { uid, cookie, csrf: /name="csrf" value="([^"]+)"/.exec(page.html)?.[1] as string };
+
+  const accountBrowser = new Browser();
+  const signInPage = await accountBrowser.navigate(`${running.baseUrl}/account`);
+  const accountPage = await accountBrowser.submit(signInPage, { email: user.email, password: user.password }, { button: 'Sign in' });
+  const accountCookies = ['_session', '_session.sig', 'latch.csrf', 'latch.csrf.sig'].map((name) => `${name}=${accountBrowser.cookie(accountPage.url, name) ?? ''}`);
+  account = { cookie: accountCookies.join('; '), csrf: /name="csrf" value="([^"]+)"/.exec(accountPage.html)?.[1] as string };
 });
 
 afterAll(async () => {
@@ -254,7 +262,45 @@ function requests(): fc.Arbitrary<FuzzRequest> {
     ),
   );
 
-  return fc.oneof({ weight: 4, arbitrary: api }, { weight: 4, arbitrary: protocolPost }, { weight: 2, arbitrary: protocolGet }, { weight: 2, arbitrary: dcr }, { weight: 1, arbitrary: metadata }, { weight: 3, arbitrary: pages });
+  // The account page and the self-service flows: posts with the signed-in browser's cookies (and
+  // without), links with forged tokens. Account-changing posts use another email than the user's
+  // password-guessing ones, so the suite's own session survives.
+  const accountFields = {
+    csrf: fc.oneof({ weight: 3, arbitrary: fc.constant(account.csrf) }, { weight: 1, arbitrary: text }),
+    email: text,
+    currentPassword: secret,
+    newPassword: secret,
+    name: text,
+    website: text,
+    client: text,
+    session: text,
+    token: text,
+  };
+  const accountPosts = fc
+    .tuple(fc.constantFrom('/account/profile', '/account/email', '/account/password', '/account/apps/revoke', '/account/sessions/end'), formBody(accountFields), fc.boolean(), fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentType }))
+    .map(([path, body, signedIn, type]): FuzzRequest => ({ surface: 'page', method: 'POST', path, body, headers: { ...headersOf(type, undefined, 'text/html'), ...(signedIn ? { cookie: account.cookie } : {}) } }));
+  const selfServicePages = fc
+    .tuple(fc.constantFrom('forgot-password', 'reset-password', 'verify-email', 'confirm-email'), fc.constantFrom('GET', 'POST'), queryString(accountFields), formBody(accountFields))
+    .map(([page, method, query, body]): FuzzRequest => ({ surface: 'page', method, path: `/self-service/${page}`, query, body: method === 'POST' ? body : undefined, headers: headersOf(method === 'POST' ? 'application/x-www-form-urlencoded' : undefined, undefined, 'text/html') }));
+  const accountGets = fc
+    .tuple(fc.constantFrom('/account', '/account/callback', '/dev/mail', '/'), queryString(oauthParameters))
+    .map(([path, query]): FuzzRequest => ({ surface: 'page', method: 'GET', path, query, headers: headersOf(undefined, undefined, 'text/html') }));
+  const selfServiceApi = fc
+    .tuple(fc.constantFrom('/api/v1/password-resets', '/api/v1/users/me/email-verification', '/api/v1/users/me/grants', '/api/v1/users/me/sessions'), jsonBody({ email: text }), fc.constantFrom('POST', 'GET', 'DELETE'), authorization())
+    .map(([path, body, method, auth]): FuzzRequest => ({ surface: 'api', method, path, body: method === 'GET' ? undefined : body, headers: headersOf('application/json', auth) }));
+
+  return fc.oneof(
+    { weight: 4, arbitrary: api },
+    { weight: 4, arbitrary: protocolPost },
+    { weight: 2, arbitrary: protocolGet },
+    { weight: 2, arbitrary: dcr },
+    { weight: 1, arbitrary: metadata },
+    { weight: 3, arbitrary: pages },
+    { weight: 2, arbitrary: accountPosts },
+    { weight: 1, arbitrary: selfServicePages },
+    { weight: 1, arbitrary: accountGets },
+    { weight: 1, arbitrary: selfServiceApi },
+  );
 }
 
 // --- the properties ---------------------------------------------------------------------------
