@@ -16,7 +16,9 @@ import { startTestServer, stopTestServer } from '../support/test-server.js';
 /**
  * examples/nextjs, configured as Latch's README tells a user to, signed in and out of a real Latch
  * in headless Chromium: registration on Latch's pages, the profile read and changed through Latch's
- * REST API, the access token renewed (and the refresh token rotated) twice, RP-initiated logout.
+ * REST API, the access token renewed (and the refresh token rotated) twice, RP-initiated logout,
+ * a forgotten password reset from the mail (read at /dev/mail) in the middle of a sign-in, and the
+ * app's access removed from Latch's /account page.
  *
  * A script, not a jest suite: its steps are one story, each needs the one before it, and what
  * it starts (PostgreSQL, Latch, Next.js, Chromium) is stopped whatever happens. It prints one line
@@ -201,7 +203,7 @@ async function main(): Promise<void> {
   const refreshGrants = () => metric(metricsUrl, 'latch_tokens_issued_total{grant_type="refresh_token"}');
   let latchEnvironment: Record<string, string> = {};
   const client = { issuer: '', id: '', secret: '' };
-  const user = { name: 'Ada Lovelace', newName: 'Ada King', lastName: 'Augusta Ada King', email: `ada-${randomUUID()}@example.com`, password: 'correct horse battery staple' };
+  const user = { name: 'Ada Lovelace', newName: 'Ada King', lastName: 'Augusta Ada King', email: `ada-${randomUUID()}@example.com`, password: 'correct horse battery staple', newPassword: 'a reset from the mail, on a Tuesday' };
 
   await step('Latch starts on a fresh database', async () => {
     // An embedded PostgreSQL (or DATABASE_URL's server) with a migrated template, as for npm test.
@@ -426,16 +428,77 @@ async function main(): Promise<void> {
     await screenshot('latch-sign-in-again');
   });
 
-  // A password reset from the mail (issue 11) belongs here, before the revocation: it ends this
-  // step signed in with the new password, and the steps below then run unchanged.
-  await step('the user signs in again, consents, and is back in the app', async () => {
+  // A password reset from the mail (issue 11), before the revocation: the interrupted sign-in goes
+  // on with the new password, and the steps below then run unchanged.
+  await step('"Forgot your password?" on the sign-in page mails a link', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('link', { name: 'Forgot your password?', exact: true }).click();
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await screenshot('latch-forgot-password');
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+    await page.getByRole('link', { name: 'Back to sign in' }).waitFor();
+    await screenshot('latch-check-your-inbox');
+  });
+
+  await step("the user reads the mail at Latch's development catcher (/dev/mail) and follows its link", async () => {
+    if (!page) throw new Error('no page');
+    // No SMTP_URL: the mail stays in the outbox, which /dev/mail shows as a mail client does.
+    await page.goto(`${issuer}/dev/mail`);
+    await page.getByRole('heading', { name: 'Mail' }).waitFor();
+    await screenshot('latch-dev-mail');
+    // Newest first: the first message to this address is the one just asked for.
+    const newest = page.locator('.mailbox li').filter({ hasText: `To ${user.email}` }).first();
+    const subject = await newest.locator('strong').innerText();
+    if (!/^Reset your .+ password$/.test(subject)) throw new Error(`the newest mail to ${user.email} is "${subject}", not the password reset`);
+    await newest.getByRole('link').click();
+    await page.getByRole('heading', { name: subject }).waitFor();
+    const text = await page.locator('.mail-text').innerText();
+    const links = text.match(/https?:\/\/\S+/g) ?? [];
+    const latchLinks = links.filter((link) => new URL(link).origin === issuer);
+    if (latchLinks.length !== 1) throw new Error(`the mail's text holds ${latchLinks.length} links to Latch, expected one:\n${text}`);
+    const [link] = latchLinks as [string];
+    if (new URL(link).pathname !== '/self-service/reset-password') throw new Error(`the mail links to ${link}, not to the reset page`);
+    await screenshot('latch-dev-mail-reset');
+    // The HTML part, as a mail client shows it: its one link is the button.
+    await page.getByRole('link', { name: 'The HTML part' }).click();
+    const button = page.locator(`a[href^="${issuer}/"]`);
+    if ((await button.count()) !== 1) throw new Error(`the mail's HTML part holds ${await button.count()} links to Latch, expected one`);
+    if ((await button.getAttribute('href')) !== link) throw new Error(`the HTML part links to ${await button.getAttribute('href')}, the text to ${link}`);
+    await screenshot('latch-dev-mail-reset-html');
+    await button.click();
+    await page.waitForURL((url) => url.origin === issuer && url.pathname === '/self-service/reset-password');
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+  });
+
+  await step('a new password, set on the reset page, returns to the interrupted sign-in', async () => {
+    if (!page) throw new Error('no page');
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('New password', { exact: true }).fill(user.newPassword);
+    await screenshot('latch-reset-password');
+    await page.getByRole('button', { name: 'Set the new password' }).click();
+    // The link remembered the sign-in it was asked for from: Latch goes back to it, saying why.
+    await page.waitForURL((url) => url.origin === issuer && url.pathname.startsWith('/interaction/') && url.searchParams.get('notice') === 'password_reset');
+    await page.getByRole('status').filter({ hasText: 'Your password has been changed' }).waitFor();
+    await page.getByLabel('Password', { exact: true }).waitFor();
+    await screenshot('latch-sign-in-after-reset');
+  });
+
+  await step('the old password is refused; with the new one the user signs in, consents, and is back in the app', async () => {
     if (!page) throw new Error('no page');
     await page.getByLabel('Email', { exact: true }).fill(user.email);
     await page.getByLabel('Password', { exact: true }).fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await screenshot('latch-old-password-refused');
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('Password', { exact: true }).fill(user.newPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL((url) => url.origin === appUrl);
     await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    await withText(page.locator('dd'), user.email).waitFor();
     await screenshot('app-signed-in-again');
   });
 
