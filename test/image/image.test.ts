@@ -72,7 +72,8 @@ describe('the container image, built and run without Docker', () => {
       expect(output).not.toMatch(/"level":(50|60)/);
 
       const cli = await run('node', ['dist/cli.js', 'clients', 'list'], { cwd: image.root, env: environment() });
-      expect(cli.stdout).toMatch(/no clients/i);
+      // A fresh database holds one client: Latch's own account page (src/account-page/account-client.ts).
+      expect(cli.stdout).toMatch(/^latch-account +Your Latch account/m);
     } finally {
       service.kill('SIGTERM');
     }
