@@ -53,14 +53,15 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
 
     async authenticate(email, password) {
       const attempt = normalizePassword(password);
-      const credentials = await users.findCredentialsByEmail(normalizeEmail(email));
-      if (!credentials) {
+      // One read for a known email and an unknown one alike, and no second read after a right password.
+      const found = await users.findSignInByEmail(normalizeEmail(email));
+      if (!found) {
         await hasher.verifyDummy(attempt);
         await audit.record('account.sign_in_refused', { reason: 'unknown_email' });
         return null;
       }
 
-      const { userId, status, passwordHash } = credentials;
+      const { userId, status, passwordHash } = found.credentials;
       // Checked even for an account that is not active, so that its status does not show in the timing.
       const { valid, needsRehash } = await hasher.verify(passwordHash, attempt);
       if (!valid || status !== 'active') {
@@ -69,8 +70,9 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
         return null;
       }
       if (needsRehash) await rehash(userId, attempt);
-      // Loaded only now, so that every refusal costs the same single read; null if deleted meanwhile.
-      return users.findById(userId);
+      // Read with the credentials: a user deleted or disabled during the hash is refused at its next
+      // step anyway (findAccount reads the account afresh for every code, token and userinfo call).
+      return found.user;
     },
 
     async findActive(userId) {

@@ -49,6 +49,17 @@ describe('Prisma user repository', () => {
     expect(await users.findCredentialsByEmail('nobody@example.com')).toBeNull();
   });
 
+  it('reads a sign-in (credentials and the whole user) by email in any case, in one statement', async () => {
+    const created = await users.create({ email: 'Sign.In@example.com', passwordHash, profile: { name: 'Sign In', phoneNumber: '+15550100' } });
+
+    expect(await users.findSignInByEmail('sign.in@EXAMPLE.com')).toEqual({
+      credentials: { userId: created.id, email: 'Sign.In@example.com', status: 'active', passwordHash },
+      user: created,
+    });
+    expect(await users.findSignInByEmail('nobody@example.com')).toBeNull();
+    expect(await users.findById(created.id)).not.toHaveProperty('passwordHash');
+  });
+
   it('refuses an email already in use in another case, writing nothing', async () => {
     await users.create({ email: 'taken@example.com', passwordHash, profile: { name: 'First' } });
     const [usersBefore, profilesBefore] = [await count('users'), await count('profiles')];

@@ -47,6 +47,10 @@ describe('the container image, built and run without Docker', () => {
     process.stdout.write(`image /app size: ${size.split('\t')[0]} MiB (plus the node:24-slim base)\n`);
   });
 
+  it("bounds glibc's allocator, so argon2's freed blocks go back to the kernel instead of staying in arenas", () => {
+    expect(image.env).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
+  });
+
   it('migrates on its own, then serves, answers its HEALTHCHECK and is ready; the admin CLI works', async () => {
     const migrate = await run('node', ['--disable-warning=ExperimentalWarning', 'dist/db/migrate-cli.js'], { cwd: image.root, env: environment() });
     expect(migrate.stdout).toMatch(/Applied|applied/);
@@ -74,6 +78,7 @@ describe('the container image, built and run without Docker', () => {
       const cli = await run('node', ['dist/cli.js', 'clients', 'list'], { cwd: image.root, env: environment() });
       // A fresh database holds one client: Latch's own account page (src/account-page/account-client.ts).
       expect(cli.stdout).toMatch(/^latch-account +Your Latch account/m);
+      expect(cli.stdout.trim().split('\n')).toHaveLength(2);
     } finally {
       service.kill('SIGTERM');
     }
