@@ -19,7 +19,7 @@ ENV NODE_ENV=production PORT=3000
 # glibc's allocator: every argon2id hash mallocs a 19 MiB block; by default glibc then raises its mmap
 # threshold and keeps such blocks in per-thread arenas for good (RSS stays at 350-470 MiB after load).
 # Two arenas and a fixed 128 KiB threshold hand them back to the kernel when freed (bench/README.md, Memory).
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -330,8 +330,8 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
 
 /**
  * glibc's allocator settings for the Latch process (see bench/README.md, *Memory*): `off` none of them,
- * `arena` MALLOC_ARENA_MAX=2 alone, `mmap` (or `1`) a fixed mmap threshold alone; unset or `both` is what
- * `npm start` and the Docker image run with, both.
+ * `arena` MALLOC_ARENA_MAX=2 alone, `mmap` (or `1`) a fixed mmap threshold alone, `both`; unset or `arena`
+ * is what `npm start` and the Docker image run with.
  */
 function mallocEnvironment(setting: string | undefined): Record<string, string> {
   const arena = { MALLOC_ARENA_MAX: '2' };
@@ -339,7 +339,7 @@ function mallocEnvironment(setting: string | undefined): Record<string, string> 
   // Children inherit this process's environment: only the chosen settings may reach Latch.
   delete process.env.MALLOC_ARENA_MAX;
   delete process.env.MALLOC_MMAP_THRESHOLD_;
-  switch (setting ?? 'both') {
+  switch (setting ?? 'arena') {
     case 'off':
       return {};
     case 'arena':
