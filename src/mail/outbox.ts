@@ -99,19 +99,11 @@ export function createPrismaOutbox(prisma: PrismaClient, retry: RetryPolicy, { k
     },
 
     async latest(limit) {
-      const rows = await prisma.mailMessage.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
-      return rows.map((row) => ({
-        id: row.id,
-        kind: row.kind,
-        to: row.recipient,
-        subject: row.subject,
-        text: row.text,
-        html: row.html,
-        status: row.status,
-        attempts: row.attempts,
-        createdAt: row.createdAt,
-        sentAt: row.sentAt,
-      }));
+      // The same columns as deliverNext reads, so that one mapping serves both.
+      const rows = await prisma.$queryRaw<OutboxRow[]>`
+        SELECT id, kind, recipient, subject, text, html, status, attempts, created_at, sent_at FROM mail_outbox
+        ORDER BY created_at DESC, id DESC LIMIT ${limit}`;
+      return rows.map(toStoredMail);
     },
   };
 }
