@@ -24,6 +24,8 @@ export interface UserSearch {
   /** A case-insensitive substring of the email or the name. */
   query?: string;
   status?: UserStatus;
+  /** Holding the role of this name. */
+  role?: string;
   /** Only rows after this one in the listing's order (created_at, id). */
   after?: { at: Date; id: string };
   limit: number;
@@ -147,10 +149,11 @@ export function createPrismaUserRepository(prisma: Database): UserRepository {
         await prisma.user.delete({ where: { id }, select: { id: true } });
       }),
 
-    async search({ query, status, after, limit }) {
+    async search({ query, status, role, after, limit }) {
       // The same filters on whichever alias a part of the query gives the users table.
       const filters = (alias: Prisma.Sql) => [
         ...(status === undefined ? [] : [Prisma.sql`${alias}.status = ${status}::"UserStatus"`]),
+        ...(role === undefined ? [] : [Prisma.sql`exists (select 1 from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.name = ${role})`]),
         ...(after === undefined ? [] : [Prisma.sql`(${alias}.created_at, ${alias}.id) > (${after.at}, ${after.id}::uuid)`]),
       ];
       const where = (conditions: Prisma.Sql[]) => (conditions.length === 0 ? Prisma.empty : Prisma.sql`where ${Prisma.join(conditions, ' and ')}`);
