@@ -24,13 +24,13 @@ const ACTOR = 'admin';
 
 const list: UsersSubcommand = {
   name: 'list',
-  usage: 'users list [--query <text>] [--status active|disabled|locked] [--limit <n>] [--cursor <c>] [--json]   users by email or name, oldest first',
+  usage: 'users list [--query <text>] [--status active|disabled|locked] [--role <role>] [--limit <n>] [--cursor <c>] [--json]   users by email or name, oldest first',
   parse(args, usage) {
-    const { values } = exactly(args, { ...JSON_OPTION, query: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } }, 'list', 0, usage);
+    const { values } = exactly(args, { ...JSON_OPTION, query: { type: 'string' }, status: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } }, 'list', 0, usage);
     const status = values.status === undefined ? undefined : statusOf(values.status, usage);
     const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', usage);
     return async (context) => {
-      const page = await refused(() => cliAdministration(context).users.list({ query: values.query, status, limit, cursor: values.cursor }));
+      const page = await refused(() => cliAdministration(context).users.list({ query: values.query, status, role: values.role, limit, cursor: values.cursor }));
       if (values.json) return context.print(JSON.stringify({ users: page.items.map(presentUser), next_cursor: page.nextCursor ?? null }, null, 2));
       if (page.items.length === 0) return context.print('No users match.');
       table(context, ['ID', 'EMAIL', 'NAME', 'STATUS', 'VERIFIED', 'CREATED'], page.items.map((user) => [user.id, user.email, user.profile.name ?? '-', user.status, user.emailVerified ? 'yes' : 'no', date(user.createdAt)]));
@@ -55,19 +55,19 @@ const show: UsersSubcommand = {
 
 const create: UsersSubcommand = {
   name: 'create',
-  usage: 'users create --email <email> [--name <name>] [--verified] [--json]   the password is asked for (or read from stdin); none: a reset link is sent',
+  usage: 'users create --email <email> [--name <name>] [--verified] [--role <role>]... [--json]   the password is asked for (or read from stdin); none: a reset link is sent',
   parse(args, usage) {
     if (args.some((arg) => arg === '--password' || arg.startsWith('--password='))) {
       throw usageError('users create takes no --password: a password on the command line stays in the shell history and the process list. Type it when asked, or pipe it on stdin (printf %s "$PASSWORD" | latch users create ...)', usage);
     }
-    const { values } = exactly(args, { ...JSON_OPTION, email: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' } }, 'create', 0, usage);
+    const { values } = exactly(args, { ...JSON_OPTION, email: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' }, role: { type: 'string', multiple: true } }, 'create', 0, usage);
     const { email } = values;
     if (email === undefined) throw usageError('users create needs --email <email>', usage);
     return async (context) => {
       const password = await readPassword();
-      const { user, link } = await refused(() => cliAdministration(context).users.create({ email, password, emailVerified: values.verified ?? false, profile: { name: values.name } }, ACTOR));
+      const { user, link } = await refused(() => cliAdministration(context).users.create({ email, password, emailVerified: values.verified ?? false, roles: values.role, profile: { name: values.name } }, ACTOR));
       if (values.json) return context.print(JSON.stringify({ user: presentUser(user), ...(link === undefined ? {} : { password_reset_link: link }) }, null, 2));
-      context.print(`Created user ${user.id} (${user.email}).`);
+      context.print(`Created user ${user.id} (${user.email})${values.role ? ` with the role(s) ${values.role.join(', ')}` : ''}.`);
       if (password !== undefined) return;
       if (link === undefined) context.print('No password given: a link to choose one has been mailed to the address.');
       else context.print(`No password given, and Latch sends no mail here: hand this link to the user (shown once):\n  ${link}`);
@@ -126,8 +126,27 @@ const remove: UsersSubcommand = {
   },
 };
 
+const roles: UsersSubcommand = {
+  name: 'roles',
+  usage: "users roles <id|email> [--add <role>]... [--remove <role>]... [--json]   a user's roles, changed first if asked",
+  parse(args, usage) {
+    const { values, positionals: [who = ''] } = exactly(args, { ...JSON_OPTION, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } }, 'roles', 1, usage);
+    return async (context) => {
+      const { users, roles: assignments } = cliAdministration(context);
+      const held = await refused(async () => {
+        const user = await users.find(who);
+        for (const role of values.add ?? []) await assignments.assign({ user: user.id }, role, ACTOR);
+        for (const role of values.remove ?? []) await assignments.unassign({ user: user.id }, role, ACTOR);
+        return assignments.list({ user: user.id });
+      });
+      if (values.json) return context.print(JSON.stringify({ roles: held.map(({ name }) => name) }, null, 2));
+      context.print(held.length === 0 ? 'No roles.' : held.map(({ name, description }) => `${name}${description ? `  ${description}` : ''}`).join('\n'));
+    };
+  },
+};
+
 /** The verbs of `latch users`, in the order --help lists them. */
-export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove];
+export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles];
 
 export const usersCommand: Command = {
   name: 'users',
@@ -240,16 +259,17 @@ async function confirm(question: string, expected: string): Promise<void> {
   }
 }
 
-function presentDetails({ user, sessions, grants }: UserDetails) {
-  return { ...presentUser(user), sessions, grants };
+function presentDetails({ user, roles, sessions, grants }: UserDetails) {
+  return { ...presentUser(user), roles, sessions, grants };
 }
 
-function printDetails({ user, sessions, grants }: UserDetails, { print }: CliContext): void {
+function printDetails({ user, roles, sessions, grants }: UserDetails, { print }: CliContext): void {
   const claims = Object.entries(presentUser(user)).filter(([claim, value]) => value !== null && !['id', 'email', 'email_verified', 'status', 'created_at', 'updated_at', 'phone_number_verified'].includes(claim));
   print(`ID:        ${user.id}`);
   print(`Email:     ${user.email} (${user.emailVerified ? 'verified' : 'not verified'})`);
   print(`Status:    ${user.status}`);
   print(`Created:   ${date(user.createdAt)}`);
+  print(`Roles:     ${roles.join(', ') || '-'}`);
   print(`Sessions:  ${sessions}`);
   print(`Grants:    ${grants}`);
   for (const [claim, value] of claims) print(`${`${claim}:`.padEnd(10)} ${String(value)}`);
