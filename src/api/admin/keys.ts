@@ -57,7 +57,7 @@ export function mountAdminKeyRoutes(routes: ApiRoutes, { keys }: { keys: KeyAdmi
       description: 'New keys for every algorithm, published now and signing after publish_for seconds; the current ones then retire. Every running Latch picks the change up within 30 seconds.',
       query: rotateQuery,
       replies: { 200: { description: 'The rotation.', body: rotationSchema } },
-      problems: ['invalid_input', 'conflict', 'internal', 'unavailable'],
+      problems: ['invalid_input', 'internal', 'unavailable'],
     },
     async (ctx, _body, { publish_for }) => {
       const rotation = await keys.rotate({ publishFor: publish_for }, adminOf(ctx).actor);
