@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { ParseArgsConfig } from 'node:util';
 import type { User, UserStatus } from '../account/user.js';
+import type { Administration } from '../admin/administration.js';
 import type { UserChanges, UserDetails } from '../admin/user-administration.js';
 import { presentUser } from '../api/user-representation.js';
 import { AppError } from '../errors.js';
-import { cliAdministration } from './administration.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type Action, type CliContext, type Command } from './command.js';
 
@@ -19,6 +19,14 @@ export interface UsersSubcommand {
 
 const STATUSES: readonly UserStatus[] = ['active', 'disabled', 'locked'];
 const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies ParseArgsConfig['options'];
+/**
+ * The services, loaded only once a command runs: they bring argon2, the mailer and the provider's
+ * validation with them, which --help and a usage mistake should not wait for.
+ */
+export async function administration(context: CliContext): Promise<Administration> {
+  return (await import('./administration.js')).cliAdministration(context);
+}
+
 /** What the admin actor is in the audit trail when the CLI acts. */
 const ACTOR = 'admin';
 
@@ -30,7 +38,7 @@ const list: UsersSubcommand = {
     const status = values.status === undefined ? undefined : statusOf(values.status, usage);
     const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', usage);
     return async (context) => {
-      const page = await refused(() => cliAdministration(context).users.list({ query: values.query, status, role: values.role, limit, cursor: values.cursor }));
+      const page = await refused(async () => (await administration(context)).users.list({ query: values.query, status, role: values.role, limit, cursor: values.cursor }));
       if (values.json) return context.print(JSON.stringify({ users: page.items.map(presentUser), next_cursor: page.nextCursor ?? null }, null, 2));
       if (page.items.length === 0) return context.print('No users match.');
       table(context, ['ID', 'EMAIL', 'NAME', 'STATUS', 'VERIFIED', 'CREATED'], page.items.map((user) => [user.id, user.email, user.profile.name ?? '-', user.status, user.emailVerified ? 'yes' : 'no', date(user.createdAt)]));
@@ -45,7 +53,7 @@ const show: UsersSubcommand = {
   parse(args, usage) {
     const { values, positionals: [who = ''] } = exactly(args, JSON_OPTION, 'show', 1, usage);
     return async (context) => {
-      const { users } = cliAdministration(context);
+      const { users } = await administration(context);
       const details = await refused(async () => users.show((await users.find(who)).id));
       if (values.json) return context.print(JSON.stringify(presentDetails(details), null, 2));
       printDetails(details, context);
@@ -65,7 +73,7 @@ const create: UsersSubcommand = {
     if (email === undefined) throw usageError('users create needs --email <email>', usage);
     return async (context) => {
       const password = await readPassword();
-      const { user, link } = await refused(() => cliAdministration(context).users.create({ email, password, emailVerified: values.verified ?? false, roles: values.role, profile: { name: values.name } }, ACTOR));
+      const { user, link } = await refused(async () => (await administration(context)).users.create({ email, password, emailVerified: values.verified ?? false, roles: values.role, profile: { name: values.name } }, ACTOR));
       if (values.json) return context.print(JSON.stringify({ user: presentUser(user), ...(link === undefined ? {} : { password_reset_link: link }) }, null, 2));
       context.print(`Created user ${user.id} (${user.email})${values.role ? ` with the role(s) ${values.role.join(', ')}` : ''}.`);
       if (password !== undefined) return;
@@ -117,7 +125,7 @@ const remove: UsersSubcommand = {
   parse(args, usage) {
     const { values, positionals: [who = ''] } = exactly(args, { yes: { type: 'boolean' } }, 'delete', 1, usage);
     return async (context) => {
-      const { users } = cliAdministration(context);
+      const { users } = await administration(context);
       const user = await refused(() => users.find(who));
       if (!values.yes) await confirm(`Delete ${user.email} (${user.id}) and everything of it? Type the email address to confirm: `, user.email);
       await refused(() => users.delete(user.id, ACTOR));
@@ -132,7 +140,7 @@ const roles: UsersSubcommand = {
   parse(args, usage) {
     const { values, positionals: [who = ''] } = exactly(args, { ...JSON_OPTION, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } }, 'roles', 1, usage);
     return async (context) => {
-      const { users, roles: assignments } = cliAdministration(context);
+      const { users, roles: assignments } = await administration(context);
       const held = await refused(async () => {
         const user = await users.find(who);
         for (const role of values.add ?? []) await assignments.assign({ user: user.id }, role, ACTOR);
@@ -174,9 +182,9 @@ function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string
 }
 
 /** An action that changes one user and reports it. */
-function changing(who: string, json: boolean | undefined, change: (users: ReturnType<typeof cliAdministration>['users'], id: string) => Promise<User>, done: string): Action {
+function changing(who: string, json: boolean | undefined, change: (users: Administration['users'], id: string) => Promise<User>, done: string): Action {
   return async (context) => {
-    const { users } = cliAdministration(context);
+    const { users } = await administration(context);
     const user = await refused(async () => change(users, (await users.find(who)).id));
     if (json) return context.print(JSON.stringify(presentUser(user), null, 2));
     context.print(`${done} user ${user.id} (${user.email}): status ${user.status}, email ${user.emailVerified ? 'verified' : 'not verified'}.`);

@@ -67,6 +67,15 @@ describe('/api/v1/admin/clients', () => {
     }
   });
 
+  it('makes an admin machine client whose own token may call the admin API', async () => {
+    const created = await post('/clients', { admin: true, grant_types: ['client_credentials'] }).expect(201);
+    expect(created.body).toMatchObject({ admin: true });
+    const token = await clientCredentialsToken(running, { clientId: created.body.client_id, clientSecret: created.body.client_secret }, 'admin');
+    await running.http().get(`${API}/keys`).set('Authorization', `Bearer ${token}`).expect(200);
+    const plain = await post('/clients', { grant_types: ['client_credentials'] }).expect(201);
+    expect(plain.body).toMatchObject({ admin: false });
+  });
+
   it('refuses a public client_credentials client and a public client secret rotation', async () => {
     expectProblem(await post('/clients', { public: true, grant_types: ['client_credentials'] }), 400);
     const spa = await post('/clients', { public: true, redirect_uris: ['https://spa.example.com/cb'] }).expect(201);

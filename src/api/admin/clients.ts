@@ -18,6 +18,7 @@ const newClientSchema = z
     redirect_uris: uris.optional(),
     post_logout_redirect_uris: uris.optional(),
     id_token_signed_response_alg: algorithm.optional(),
+    admin: z.boolean().optional().describe('May ask for the admin scope; a client_credentials client also gets the admin role.'),
   })
   .meta({ id: 'AdminNewClient' });
 
@@ -42,6 +43,7 @@ const clientSchema = z
     redirect_uris: z.array(z.string()),
     post_logout_redirect_uris: z.array(z.string()),
     id_token_signed_response_alg: z.string().optional(),
+    admin: z.boolean().describe('May ask for the admin scope.'),
     created_at: z.iso.datetime().optional(),
   })
   .meta({ id: 'AdminClient', description: 'A client as an administrator sees it: never its secret.' });
@@ -60,6 +62,7 @@ function presentClient(client: ClientSummary): z.input<typeof clientSchema> {
     redirect_uris: client.redirectUris,
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     id_token_signed_response_alg: client.idTokenAlg,
+    admin: client.admin,
     created_at: client.issuedAt?.toISOString(),
   };
 }
@@ -95,6 +98,7 @@ export function mountAdminClientRoutes(routes: ApiRoutes, { clients }: { clients
           redirectUris: body.redirect_uris ?? [],
           postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
           idTokenAlg: body.id_token_signed_response_alg,
+          admin: body.admin,
         },
         { actor: adminOf(ctx).actor },
       );
