@@ -7,6 +7,12 @@ import { scryptFormat } from './scrypt.js';
 
 const FORMATS: readonly HashFormat[] = [argon2Format, bcryptFormat, scryptFormat, firebaseScryptFormat, pbkdf2Format, djangoPbkdf2Format];
 
+/**
+ * What an account imported without a password hash stores: no format reads it, so no password
+ * matches it until the user sets one with a reset link (the shadow file's convention for "locked").
+ */
+export const NO_PASSWORD = '!';
+
 export const SUPPORTED_HASH_FORMATS = 'argon2 (i, d, id), bcrypt ($2a$, $2b$, $2y$), scrypt, firebase-scrypt, pbkdf2-sha256/512 (PHC) and Django pbkdf2_sha256';
 
 /** The format a hash is written in, or undefined for one Latch cannot read. */
