@@ -8,7 +8,7 @@ export type Line = { number: number; text: string } | { number: number; tooLong:
  * line of any length, and one line without a newline could then take all the memory there is.
  * Blank lines (and a final newline) yield nothing but keep their number.
  */
-export async function* readLines(source: AsyncIterable<Buffer | string>, { maxLength }: { maxLength: number }): AsyncGenerator<Line> {
+export async function* readLines(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, { maxLength }: { maxLength: number }): AsyncGenerator<Line> {
   const decoder = new StringDecoder('utf8');
   let number = 0;
   let pending = '';

@@ -40,7 +40,7 @@ export interface UserImport {
    * or id is taken (already in Latch, or by an earlier line) is skipped and reported with its
    * number; existing users are never changed.
    */
-  importUsers(source: AsyncIterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary>;
+  importUsers(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: ImportOptions): Promise<ImportSummary>;
 }
 
 /** Rows per transaction: large enough that a round trip is cheap per user, small enough to hold locks briefly. */
