@@ -6,28 +6,19 @@ import { createUserExport } from '../account/transfer/user-export.js';
 import { createUserImport, type ImportProgress, type ImportSummary } from '../account/transfer/user-import.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import { parseOptions } from './arguments.js';
-import { CliError, usageError, type Action, type CliContext } from './command.js';
-
-/** A subcommand of `latch users`: the users command lists these beside its own. */
-export interface Subcommand {
-  name: string;
-  usage: string[];
-  parse(args: string[]): Action;
-}
-
-const IMPORT_USAGE = ['users import <file.jsonl | ->  [--json]       imports users, one JSON object a line (- reads stdin); bad lines are reported and skipped'];
-const EXPORT_USAGE = ['users export [<file.jsonl>] [--with-password-hashes]   every user as JSON lines, to stdout unless a file is named'];
+import { CliError, usageError, type CliContext } from './command.js';
+import type { UsersSubcommand } from './users.js';
 
 /** The CLI acts as the operator: audited as "admin". */
 const ACTOR = 'admin';
 
-export const usersImportSubcommand: Subcommand = {
+export const usersImport: UsersSubcommand = {
   name: 'import',
-  usage: IMPORT_USAGE,
-  parse(args) {
-    const { values, positionals } = parseOptions(args, { json: { type: 'boolean' } }, 'users import', IMPORT_USAGE);
+  usage: 'users import <file.jsonl|-> [--json]         users from JSON lines (- reads stdin); bad lines are reported and skipped',
+  parse(args, usage) {
+    const { values, positionals } = parseOptions(args, { json: { type: 'boolean' } }, 'users import', usage);
     const [file, ...extra] = positionals;
-    if (file === undefined || extra.length > 0) throw usageError('users import: give one file (or - for stdin).', IMPORT_USAGE);
+    if (file === undefined || extra.length > 0) throw usageError('users import takes one file (or - for stdin)', usage);
     return async (context) => {
       const source = file === '-' ? process.stdin : await opened(file);
       const bar = process.stderr.isTTY ? progressBar(process.stderr) : undefined;
@@ -39,13 +30,13 @@ export const usersImportSubcommand: Subcommand = {
   },
 };
 
-export const usersExportSubcommand: Subcommand = {
+export const usersExport: UsersSubcommand = {
   name: 'export',
-  usage: EXPORT_USAGE,
-  parse(args) {
-    const { values, positionals } = parseOptions(args, { 'with-password-hashes': { type: 'boolean' } }, 'users export', EXPORT_USAGE);
+  usage: 'users export [<file.jsonl>] [--with-password-hashes]   every user as JSON lines, to stdout unless a file is named',
+  parse(args, usage) {
+    const { values, positionals } = parseOptions(args, { 'with-password-hashes': { type: 'boolean' } }, 'users export', usage);
     const [file, ...extra] = positionals;
-    if (extra.length > 0) throw usageError('users export: give at most one file.', EXPORT_USAGE);
+    if (extra.length > 0) throw usageError('users export takes at most one file', usage);
     return async (context) => {
       const exporter = createUserExport({ users: createPrismaUserRepository(context.prisma), audit: auditOf(context) });
       // A file of password hashes is as sensitive as the database: readable by its owner only.
@@ -64,8 +55,6 @@ export const usersExportSubcommand: Subcommand = {
     };
   },
 };
-
-export const usersTransferSubcommands: Subcommand[] = [usersImportSubcommand, usersExportSubcommand];
 
 const auditOf = ({ prisma, logger }: CliContext) => createAuditLog({ prisma, logger });
 
