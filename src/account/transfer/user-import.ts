@@ -44,7 +44,7 @@ export interface UserImport {
 }
 
 /** Rows per transaction: large enough that a round trip is cheap per user, small enough to hold locks briefly. */
-const BATCH_SIZE = 500;
+const BATCH_SIZE = 1000;
 /** The longest line read: a generous profile is a few KiB; anything far beyond is not a user. */
 export const MAX_LINE_LENGTH = 64 * 1024;
 /** Reasons kept for the summary; the count of skipped lines is always complete. */

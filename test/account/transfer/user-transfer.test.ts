@@ -117,16 +117,16 @@ describe('user import and export', () => {
   });
 
   it('writes in batches, reports progress, and catches duplicates across batches', async () => {
-    const lines = Array.from({ length: 1200 }, (_, index) => ({ email: `bulk-${index % 1100}@example.com`, name: `Bulk ${index}`, password_hash: hashes['pbkdf2-sha256'] }));
+    const lines = Array.from({ length: 2200 }, (_, index) => ({ email: `bulk-${index % 2100}@example.com`, name: `Bulk ${index}`, password_hash: hashes['pbkdf2-sha256'] }));
     const progress: number[] = [];
     const summary = await db.importer.importUsers(jsonl(...lines), { actor: 'admin', onProgress: ({ lines: read }) => progress.push(read) });
 
-    expect(summary.imported).toBe(1100);
+    expect(summary.imported).toBe(2100);
     expect(summary.skipped).toBe(100);
-    expect(summary.errors[0]).toEqual({ line: 1101, reason: 'a user with this email or id already exists' });
-    expect(progress).toEqual([500, 1000, 1200]);
+    expect(summary.errors[0]).toEqual({ line: 2101, reason: 'a user with this email or id already exists' });
+    expect(progress).toEqual([1000, 2000, 2200]);
     const events = await query<{ actor: string; details: unknown }>(db.database.url, "select actor, details from audit_events where event = 'users.imported' order by id desc limit 1");
-    expect(events).toEqual([{ actor: 'admin', details: { lines: 1200, imported: 1100, skipped: 100 } }]);
+    expect(events).toEqual([{ actor: 'admin', details: { lines: 2200, imported: 2100, skipped: 100 } }]);
   });
 
   it('stops at the line limit it is given, and says so', async () => {
