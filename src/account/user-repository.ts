@@ -24,6 +24,8 @@ export interface UserSearch {
   /** A case-insensitive substring of the email or the name. */
   query?: string;
   status?: UserStatus;
+  /** Holding the role of this name. */
+  role?: string;
   /** Only rows after this one in the listing's order (created_at, id). */
   after?: { at: Date; id: string };
   limit: number;
@@ -149,18 +151,29 @@ export function createPrismaUserRepository(prisma: Database): UserRepository {
         await prisma.user.delete({ where: { id }, select: { id: true } });
       }),
 
-    async search({ query, status, after, limit }) {
-      const conditions = [
-        ...(status === undefined ? [] : [Prisma.sql`u.status = ${status}::"UserStatus"`]),
-        // Each side of the union is served by its own trigram index (an OR across the join could use neither);
-        // email is compared as text, the type gin_trgm_ops indexes it as.
-        ...(query === undefined || query === ''
-          ? []
-          : [Prisma.sql`u.id in (select id from users where email::text ilike ${containing(query)} union select user_id from profiles where name ilike ${containing(query)})`]),
-        ...(after === undefined ? [] : [Prisma.sql`(u.created_at, u.id) > (${after.at}, ${after.id}::uuid)`]),
+    async search({ query, status, role, after, limit }) {
+      // The same filters on whichever alias a part of the query gives the users table.
+      const filters = (alias: Prisma.Sql) => [
+        ...(status === undefined ? [] : [Prisma.sql`${alias}.status = ${status}::"UserStatus"`]),
+        ...(role === undefined ? [] : [Prisma.sql`exists (select 1 from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.name = ${role})`]),
+        ...(after === undefined ? [] : [Prisma.sql`(${alias}.created_at, ${alias}.id) > (${after.at}, ${after.id}::uuid)`]),
       ];
-      const where = conditions.length === 0 ? Prisma.empty : Prisma.sql`where ${Prisma.join(conditions, ' and ')}`;
-      const rows = await prisma.$queryRaw<JoinedRow[]>`${selectJoined} ${where} order by u.created_at, u.id limit ${limit}`;
+      const where = (conditions: Prisma.Sql[]) => (conditions.length === 0 ? Prisma.empty : Prisma.sql`where ${Prisma.join(conditions, ' and ')}`);
+      const u = Prisma.raw('u');
+      if (query === undefined || query === '') {
+        return (await prisma.$queryRaw<JoinedRow[]>`${selectJoined} ${where(filters(u))} order by u.created_at, u.id limit ${limit}`).map(joinedUser);
+      }
+      // One ordered, limited part per table, so that the planner picks for each what suits the text:
+      // its trigram index for a rare one, or the (created_at, id) index, stopping at `limit`, for a
+      // common one. (An OR across the join could use neither.) Email is compared as text, the type
+      // gin_trgm_ops indexes it as.
+      const pattern = containing(query);
+      const [e, x] = [Prisma.raw('e'), Prisma.raw('x')];
+      const rows = await prisma.$queryRaw<JoinedRow[]>`${selectJoined} where u.id in (
+        (select e.id from users e ${where([Prisma.sql`e.email::text ilike ${pattern}`, ...filters(e)])} order by e.created_at, e.id limit ${limit})
+        union all
+        (select x.id from users x join profiles n on n.user_id = x.id ${where([Prisma.sql`n.name ilike ${pattern}`, ...filters(x)])} order by x.created_at, x.id limit ${limit})
+      ) order by u.created_at, u.id limit ${limit}`;
       return rows.map(joinedUser);
     },
 

@@ -9,6 +9,8 @@ import type { SignInSession, SignInSessions } from '../account/sign-in-sessions.
 import { createPrismaUserRepository, isUuid } from '../account/user-repository.js';
 import type { User, UserStatus } from '../account/user.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Authorization } from '../authorization/authorization.js';
+import { RoleNotFoundError } from '../authorization/errors.js';
 import type { PrismaClient } from '../db/prisma.js';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import type { OidcStore } from '../provider/oidc-store.js';
@@ -22,6 +24,8 @@ export interface UserFilter {
   /** A case-insensitive substring of the email or the name. */
   query?: string;
   status?: UserStatus;
+  /** Users holding the role of this name. */
+  role?: string;
   /** From a previous page's nextCursor. */
   cursor?: string;
   limit?: number;
@@ -33,6 +37,8 @@ export interface NewUserByAdmin {
   password?: string;
   emailVerified?: boolean;
   profile?: ProfileChanges;
+  /** Role names (or ids) to assign; an unknown one refuses the whole creation. */
+  roles?: string[];
 }
 
 /** What an administrator may change; an absent field is kept, a null claim cleared. */
@@ -46,6 +52,8 @@ export interface UserChanges {
 
 export interface UserDetails {
   user: User;
+  /** The names of the roles the user holds. */
+  roles: string[];
   /** Browsers signed in to Latch, and apps holding a grant. */
   sessions: number;
   grants: number;
@@ -87,10 +95,11 @@ export interface UserAdministrationDependencies {
   sessions: SignInSessions;
   connectedApps: ConnectedApps;
   passwordResets: Pick<SelfService, 'issuePasswordReset'>;
+  authorization: Pick<Authorization, 'roles' | 'assignments'>;
   audit: AuditLog;
 }
 
-export function createUserAdministration({ prisma, hasher, policy, tokens, sessions, connectedApps, passwordResets, audit }: UserAdministrationDependencies): UserAdministration {
+export function createUserAdministration({ prisma, hasher, policy, tokens, sessions, connectedApps, passwordResets, authorization, audit }: UserAdministrationDependencies): UserAdministration {
   const users = createPrismaUserRepository(prisma);
 
   const existing = async (id: string): Promise<User> => {
@@ -99,16 +108,26 @@ export function createUserAdministration({ prisma, hasher, policy, tokens, sessi
     return user;
   };
 
+  const roleIssues = async (role: string): Promise<FieldIssue[]> => {
+    try {
+      await authorization.roles.show(role);
+      return [];
+    } catch (error) {
+      if (error instanceof RoleNotFoundError) return [{ field: 'roles', message: `there is no role ${role}` }];
+      throw error;
+    }
+  };
+
   /** An account that is no longer active keeps nothing: sessions, grants, codes and tokens all go. */
   const endAccessUnlessActive = (user: User) => (user.status === 'active' ? Promise.resolve(0) : tokens.revokeByAccountId(user.id));
 
   const service: UserAdministration = {
-    async list({ query, status, cursor, limit = DEFAULT_PAGE_SIZE }) {
+    async list({ query, status, role, cursor, limit = DEFAULT_PAGE_SIZE }) {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
         throw new ValidationError([{ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` }], 'The limit is not valid.');
       }
       const after = cursor === undefined ? undefined : decodeCursor(cursor, isUuid);
-      const rows = await users.search({ query: query?.trim(), status, after, limit: limit + 1 });
+      const rows = await users.search({ query: query?.trim(), status, role, after, limit: limit + 1 });
       return pageOf(rows, limit, (user) => ({ at: user.createdAt, id: user.id }));
     },
 
@@ -120,8 +139,8 @@ export function createUserAdministration({ prisma, hasher, policy, tokens, sessi
 
     async show(id) {
       const user = await existing(id);
-      const [signedIn, granted] = await Promise.all([sessions.list(id), connectedApps.list(id)]);
-      return { user, sessions: signedIn.length, grants: granted.length };
+      const [roles, signedIn, granted] = await Promise.all([authorization.assignments.list({ user: id }), sessions.list(id), connectedApps.list(id)]);
+      return { user, roles: roles.map((held) => held.name), sessions: signedIn.length, grants: granted.length };
     },
 
     async create(input, actor) {
@@ -129,12 +148,21 @@ export function createUserAdministration({ prisma, hasher, policy, tokens, sessi
       const password = input.password === undefined ? undefined : normalizePassword(input.password);
       const profile = parseProfileChanges(input.profile ?? {});
       const issues: FieldIssue[] = [...checkEmail(email), ...(password === undefined ? [] : policy.check(password, { email })), ...(profile.success ? [] : profile.issues)];
+      const roles = [...new Set(input.roles ?? [])];
+      for (const role of roles) issues.push(...(await roleIssues(role)));
       if (issues.length > 0 || !profile.success) throw new ValidationError(issues, issues.length === 1 ? 'One field is invalid.' : `${issues.length} fields are invalid.`);
 
       // Without a password, one nobody knows: the account exists, and only the reset link opens it.
       const passwordHash = await hasher.hash(password ?? randomBytes(32).toString('base64url'));
       const user = await users.create({ email, emailVerified: input.emailVerified ?? false, passwordHash, profile: profile.patch });
-      await audit.record('account.created', { userId: user.id, actor, via: 'admin', email_verified: user.emailVerified, password_set: password !== undefined });
+      try {
+        for (const role of roles) await authorization.assignments.assign({ user: user.id }, role, actor);
+      } catch (error) {
+        // A role deleted since it was checked: no user half-made without the roles asked for.
+        await users.delete(user.id);
+        throw error;
+      }
+      await audit.record('account.created', { userId: user.id, actor, via: 'admin', email_verified: user.emailVerified, password_set: password !== undefined, roles });
       if (password !== undefined) return { user };
       return { user, ...(await passwordResets.issuePasswordReset(user.id, { actor })) };
     },
