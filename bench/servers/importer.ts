@@ -29,7 +29,7 @@ serveParent(async () => ({ port: 0, stop: () => prisma.$disconnect() }), {
     const started = performance.now();
     const out = createWriteStream(file);
     let lines = 0;
-    for await (const line of createUserExport({ users: createPrismaUserRepository(prisma), audit }).exportUsers({ withPasswordHashes: true, actor: 'bench' })) {
+    for await (const line of createUserExport({ users: createPrismaUserRepository(prisma), pool, audit }).exportUsers({ withPasswordHashes: true, actor: 'bench' })) {
       lines += 1;
       if (!out.write(line)) await once(out, 'drain');
     }

@@ -40,6 +40,8 @@ export interface Operation<Body extends z.ZodType | undefined = z.ZodType | unde
   scope?: string;
   /** The JSON request body: it validates the body and documents it. */
   body?: Body;
+  /** A body the handler reads itself as a stream (not parsed, so no JSON size limit): its media types, for the document. */
+  stream?: { mediaTypes: readonly string[]; description: string };
   replies: Answers;
   /** Problems of the route's own work; those of authentication and of the body follow from `scope` and `body`. */
   problems: readonly ProblemKind[];
@@ -85,6 +87,8 @@ export function problemsOf(operation: Operation): ProblemKind[] {
   const implied: ProblemKind[] = [
     ...(operation.scope === undefined ? [] : (['unauthorized', 'forbidden'] as const)),
     ...(operation.body === undefined ? [] : (['invalid_input', 'unsupported_media_type'] as const)),
+    // A streamed body is the handler's to read: only its media type is checked up front.
+    ...(operation.stream === undefined ? [] : (['unsupported_media_type'] as const)),
   ];
   return [...new Set([...implied, ...operation.problems])].sort((a, b) => PROBLEM_TYPES[a].status - PROBLEM_TYPES[b].status);
 }

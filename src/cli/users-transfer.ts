@@ -38,7 +38,7 @@ export const usersExport: UsersSubcommand = {
     const [file, ...extra] = positionals;
     if (extra.length > 0) throw usageError('users export takes at most one file', usage);
     return async (context) => {
-      const exporter = createUserExport({ users: createPrismaUserRepository(context.prisma), audit: auditOf(context) });
+      const exporter = createUserExport({ users: createPrismaUserRepository(context.prisma), pool: context.pool, audit: auditOf(context) });
       // A file of password hashes is as sensitive as the database: readable by its owner only.
       const out = file === undefined ? process.stdout : createWriteStream(file, { mode: 0o600 });
       let count = 0;

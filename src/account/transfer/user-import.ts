@@ -69,10 +69,11 @@ export function createUserImport({ pool, audit }: { pool: pg.Pool; audit: AuditL
       // The batch's emails (lower-cased, as citext compares them) and ids, to the line that has them.
       let taken = new Map<string, number>();
       const flush = async () => {
-        const written = await writeBatch(pool, batch);
+        const { written, unknownRoles } = await writeBatch(pool, batch);
         for (const pending of batch) {
+          const unknownRole = unknownRoles.get(pending.id);
           if (written.has(pending.id)) summary.imported += 1;
-          else skip(pending.line, 'a user with this email or id already exists');
+          else skip(pending.line, unknownRole === undefined ? 'a user with this email or id already exists' : `unknown role: ${unknownRole}`);
         }
         batch = [];
         taken = new Map();
@@ -101,10 +102,6 @@ export function createUserImport({ pool, audit }: { pool: pg.Pool; audit: AuditL
           skip(line.number, `the same email or id as line ${earlier}`);
           continue;
         }
-        if (parsed.user.roles.length > 0) {
-          skip(line.number, `unknown role: ${parsed.user.roles[0]}`);
-          continue;
-        }
         batch.push({ line: line.number, id, user: parsed.user });
         taken.set(email, line.number).set(id, line.number);
         if (batch.length === BATCH_SIZE) await flush();
@@ -112,6 +109,8 @@ export function createUserImport({ pool, audit }: { pool: pg.Pool; audit: AuditL
       if (batch.length > 0) await flush();
 
       await audit.record('users.imported', { actor, lines, imported: summary.imported, skipped: summary.skipped });
+      // Reasons found at write time (taken, unknown role) come after those of later lines found at read time.
+      summary.errors.sort((a, b) => a.line - b.line);
       return summary;
     },
   };
@@ -145,30 +144,46 @@ const INSERT_PROFILES = `INSERT INTO profiles (user_id, ${PROFILE_COLUMNS.map(([
 
 /**
  * Writes the batch in one transaction and returns the ids written. A user whose email or id is
- * taken is left out by ON CONFLICT DO NOTHING rather than failing the batch, so the others go in.
+ * taken is left out by ON CONFLICT DO NOTHING rather than failing the batch, so the others go in;
+ * one naming a role that does not exist is left out before anything is written.
  */
-async function writeBatch(pool: pg.Pool, batch: PendingUser[]): Promise<Set<string>> {
+async function writeBatch(pool: pg.Pool, batch: PendingUser[]): Promise<{ written: Set<string>; unknownRoles: Map<string, string> }> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    const names = [...new Set(batch.flatMap(({ user }) => user.roles))];
+    // FOR SHARE: a role deleted meanwhile waits for this batch, instead of failing it on a foreign key.
+    const roles = names.length === 0 ? [] : (await client.query<{ id: string; name: string }>('SELECT id::text, name FROM roles WHERE name = ANY($1::text[]) FOR SHARE', [names])).rows;
+    const roleIds = new Map(roles.map(({ id, name }) => [name, id]));
+    const unknownRoles = new Map<string, string>();
+    for (const { id, user } of batch) {
+      const unknown = user.roles.find((name) => !roleIds.has(name));
+      if (unknown !== undefined) unknownRoles.set(id, unknown);
+    }
+    const insertable = batch.filter(({ id }) => !unknownRoles.has(id));
+
     const { rows } = await client.query<{ id: string }>(INSERT_USERS, [
-      batch.map(({ id }) => id),
-      batch.map(({ user }) => user.email),
-      batch.map(({ user }) => user.emailVerified),
-      batch.map(({ user }) => user.passwordHash),
-      batch.map(({ user }) => user.status),
+      insertable.map(({ id }) => id),
+      insertable.map(({ user }) => user.email),
+      insertable.map(({ user }) => user.emailVerified),
+      insertable.map(({ user }) => user.passwordHash),
+      insertable.map(({ user }) => user.status),
     ]);
     const written = new Set(rows.map((row) => row.id));
-    const profiles = batch.filter(({ id }) => written.has(id));
-    if (profiles.length > 0) {
+    const users = insertable.filter(({ id }) => written.has(id));
+    if (users.length > 0) {
       await client.query(INSERT_PROFILES, [
-        profiles.map(({ id }) => id),
-        ...PROFILE_COLUMNS.map(([, field]) => profiles.map(({ user }) => user.profile[field] ?? null)),
-        profiles.map(({ user }) => user.profile.phoneNumberVerified ?? false),
+        users.map(({ id }) => id),
+        ...PROFILE_COLUMNS.map(([, field]) => users.map(({ user }) => user.profile[field] ?? null)),
+        users.map(({ user }) => user.profile.phoneNumberVerified ?? false),
       ]);
+      const assignments = users.flatMap(({ id, user }) => user.roles.map((name) => [id, roleIds.get(name) as string] as const));
+      if (assignments.length > 0) {
+        await client.query('INSERT INTO user_roles (user_id, role_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])', [assignments.map(([userId]) => userId), assignments.map(([, roleId]) => roleId)]);
+      }
     }
     await client.query('COMMIT');
-    return written;
+    return { written, unknownRoles };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -1,9 +1,11 @@
+import type { UserImport } from '../../account/transfer/user-import.js';
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
 import type { ApiRoutes } from '../operation.js';
 import { mountResourceServerRoutes } from './resource-servers.js';
 import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
+import { mountUserImportRoutes } from './user-import.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
@@ -11,6 +13,7 @@ export const ADMIN_API_PATH = `/api/v1${ADMIN_API_PREFIX}`;
 
 export interface AdminDependencies {
   authorization: Authorization;
+  userImport: UserImport;
 }
 
 /**
@@ -18,7 +21,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, userImport }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -30,4 +33,5 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDepe
   mountRoleRoutes(admin, authorization);
   mountResourceServerRoutes(admin, authorization);
   mountRoleAssignmentRoutes(admin, authorization);
+  mountUserImportRoutes(admin, userImport);
 }

@@ -30,7 +30,7 @@ async function openLatchDatabase() {
     pool,
     accounts,
     importer: createUserImport({ pool, audit }),
-    exporter: createUserExport({ users, audit }),
+    exporter: createUserExport({ users, pool, audit }),
     async close() {
       await prisma.$disconnect();
       await database.drop();
