@@ -129,6 +129,16 @@ describe('user import and export', () => {
     expect(events).toEqual([{ actor: 'admin', details: { lines: 2200, imported: 2100, skipped: 100 } }]);
   });
 
+  it('assigns the roles a line names, by name, with the user', async () => {
+    await query(db.database.url, "insert into roles (id, name) values (gen_random_uuid(), 'support'), (gen_random_uuid(), 'billing')");
+    const summary = await run(db, jsonl({ email: 'roles@example.com', roles: ['support', 'billing', 'support'] }, { email: 'half@example.com', roles: ['support', 'nope'] }));
+
+    expect(summary).toEqual({ imported: 1, skipped: 1, errors: [{ line: 2, reason: 'unknown role: nope' }] });
+    const roles = await query<{ name: string }>(db.database.url, "select r.name from user_roles ur join roles r on r.id = ur.role_id join users u on u.id = ur.user_id where u.email = 'roles@example.com' order by r.name");
+    expect(roles.map((role) => role.name)).toEqual(['billing', 'support']);
+    expect(await query(db.database.url, "select 1 from users where email = 'half@example.com'")).toEqual([]);
+  });
+
   it('stops at the line limit it is given, and says so', async () => {
     const summary = await db.importer.importUsers(jsonl({ email: 'limit-1@example.com' }, { email: 'limit-2@example.com' }, { email: 'limit-3@example.com' }), { actor: 'admin', maxLines: 2 });
     expect(summary).toEqual({ imported: 2, skipped: 1, errors: [{ line: 3, reason: 'an import takes at most 2 lines: this line and those after it were not read' }] });
@@ -147,6 +157,7 @@ describe('user import and export', () => {
     beforeAll(async () => {
       exported = await collect(db, true);
       target = await openLatchDatabase();
+      await query(target.database.url, "insert into roles (id, name) values (gen_random_uuid(), 'support'), (gen_random_uuid(), 'billing')");
     });
 
     afterAll(async () => {
@@ -170,6 +181,7 @@ describe('user import and export', () => {
         // Imported as bcrypt, upgraded when Ada signed in above.
         password_hash: expect.stringMatching(/^\$argon2id\$v=19\$m=8192,t=1,p=1\$/),
       });
+      expect(JSON.parse(exported.find((line) => line.includes('"roles@example.com"')) as string)).toMatchObject({ roles: ['billing', 'support'] });
       // The user imported without a password has none to export.
       expect(JSON.parse(exported.find((line) => line.includes('nopassword@')) as string)).not.toHaveProperty('password_hash');
 
