@@ -203,7 +203,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, userImport: createUserImport({ pool, audit }), logger });
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport: createUserImport({ pool, audit }), logger });
   // What nothing answers below the API's error boundary: its own 404 problem.
   const notServed = [problemResponses(logger), async () => {}];
   let adminApp: Koa | undefined;

@@ -19,6 +19,8 @@ export interface Administration {
   clients: ClientAdmin;
   keys: KeyAdministration;
   auditEvents: AuditSearch;
+  /** authz's role assignments, for `users roles` and the console. */
+  roles: Authorization['assignments'];
 }
 
 export interface AdministrationDependencies {
@@ -46,5 +48,6 @@ export function createAdministration({ prisma, hasher, policy, oidcStore, sessio
     clients: createClientAdmin({ store: oidcStore, validate: validateClient, now, audit, assignments: authorization.assignments }),
     keys: createKeyAdministration({ signingKeys, audit }),
     auditEvents: createAuditSearch({ audit, users }),
+    roles: authorization.assignments,
   };
 }

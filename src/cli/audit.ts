@@ -2,8 +2,8 @@ import { UserNotFoundError } from '../account/errors.js';
 import type { AuditEvent } from '../audit/audit-log.js';
 import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE } from '../admin/audit-search.js';
 import { AppError } from '../errors.js';
-import { cliAdministration } from './administration.js';
 import { didYouMean, parseOptions } from './arguments.js';
+import { administration } from './users.js';
 import { CliError, usageError, type CliContext, type Command } from './command.js';
 
 const USAGE = [
@@ -24,7 +24,7 @@ export const auditCommand: Command = {
     return async (context) => {
       let page;
       try {
-        page = await cliAdministration(context).auditEvents(filter);
+        page = await (await administration(context)).auditEvents(filter);
       } catch (error) {
         if (error instanceof UserNotFoundError) throw new CliError(`No account has the address ${filter.user}.`, { cause: error });
         if (error instanceof AppError) throw new CliError(error.message, { cause: error });

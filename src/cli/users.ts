@@ -1,10 +1,10 @@
 import { createInterface } from 'node:readline/promises';
 import type { ParseArgsConfig } from 'node:util';
 import type { User, UserStatus } from '../account/user.js';
+import type { Administration } from '../admin/administration.js';
 import type { UserChanges, UserDetails } from '../admin/user-administration.js';
 import { presentUser } from '../api/user-representation.js';
 import { AppError } from '../errors.js';
-import { cliAdministration } from './administration.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type Action, type CliContext, type Command } from './command.js';
 import { usersExport, usersImport } from './users-transfer.js';
@@ -20,18 +20,26 @@ export interface UsersSubcommand {
 
 const STATUSES: readonly UserStatus[] = ['active', 'disabled', 'locked'];
 const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies ParseArgsConfig['options'];
+/**
+ * The services, loaded only once a command runs: they bring argon2, the mailer and the provider's
+ * validation with them, which --help and a usage mistake should not wait for.
+ */
+export async function administration(context: CliContext): Promise<Administration> {
+  return (await import('./administration.js')).cliAdministration(context);
+}
+
 /** What the admin actor is in the audit trail when the CLI acts. */
 const ACTOR = 'admin';
 
 const list: UsersSubcommand = {
   name: 'list',
-  usage: 'users list [--query <text>] [--status active|disabled|locked] [--limit <n>] [--cursor <c>] [--json]   users by email or name, oldest first',
+  usage: 'users list [--query <text>] [--status active|disabled|locked] [--role <role>] [--limit <n>] [--cursor <c>] [--json]   users by email or name, oldest first',
   parse(args, usage) {
-    const { values } = exactly(args, { ...JSON_OPTION, query: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } }, 'list', 0, usage);
+    const { values } = exactly(args, { ...JSON_OPTION, query: { type: 'string' }, status: { type: 'string' }, role: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } }, 'list', 0, usage);
     const status = values.status === undefined ? undefined : statusOf(values.status, usage);
     const limit = values.limit === undefined ? undefined : wholeNumber(values.limit, '--limit', usage);
     return async (context) => {
-      const page = await refused(() => cliAdministration(context).users.list({ query: values.query, status, limit, cursor: values.cursor }));
+      const page = await refused(async () => (await administration(context)).users.list({ query: values.query, status, role: values.role, limit, cursor: values.cursor }));
       if (values.json) return context.print(JSON.stringify({ users: page.items.map(presentUser), next_cursor: page.nextCursor ?? null }, null, 2));
       if (page.items.length === 0) return context.print('No users match.');
       table(context, ['ID', 'EMAIL', 'NAME', 'STATUS', 'VERIFIED', 'CREATED'], page.items.map((user) => [user.id, user.email, user.profile.name ?? '-', user.status, user.emailVerified ? 'yes' : 'no', date(user.createdAt)]));
@@ -46,7 +54,7 @@ const show: UsersSubcommand = {
   parse(args, usage) {
     const { values, positionals: [who = ''] } = exactly(args, JSON_OPTION, 'show', 1, usage);
     return async (context) => {
-      const { users } = cliAdministration(context);
+      const { users } = await administration(context);
       const details = await refused(async () => users.show((await users.find(who)).id));
       if (values.json) return context.print(JSON.stringify(presentDetails(details), null, 2));
       printDetails(details, context);
@@ -56,19 +64,19 @@ const show: UsersSubcommand = {
 
 const create: UsersSubcommand = {
   name: 'create',
-  usage: 'users create --email <email> [--name <name>] [--verified] [--json]   the password is asked for (or read from stdin); none: a reset link is sent',
+  usage: 'users create --email <email> [--name <name>] [--verified] [--role <role>]... [--json]   the password is asked for (or read from stdin); none: a reset link is sent',
   parse(args, usage) {
     if (args.some((arg) => arg === '--password' || arg.startsWith('--password='))) {
       throw usageError('users create takes no --password: a password on the command line stays in the shell history and the process list. Type it when asked, or pipe it on stdin (printf %s "$PASSWORD" | latch users create ...)', usage);
     }
-    const { values } = exactly(args, { ...JSON_OPTION, email: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' } }, 'create', 0, usage);
+    const { values } = exactly(args, { ...JSON_OPTION, email: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' }, role: { type: 'string', multiple: true } }, 'create', 0, usage);
     const { email } = values;
     if (email === undefined) throw usageError('users create needs --email <email>', usage);
     return async (context) => {
       const password = await readPassword();
-      const { user, link } = await refused(() => cliAdministration(context).users.create({ email, password, emailVerified: values.verified ?? false, profile: { name: values.name } }, ACTOR));
+      const { user, link } = await refused(async () => (await administration(context)).users.create({ email, password, emailVerified: values.verified ?? false, roles: values.role, profile: { name: values.name } }, ACTOR));
       if (values.json) return context.print(JSON.stringify({ user: presentUser(user), ...(link === undefined ? {} : { password_reset_link: link }) }, null, 2));
-      context.print(`Created user ${user.id} (${user.email}).`);
+      context.print(`Created user ${user.id} (${user.email})${values.role ? ` with the role(s) ${values.role.join(', ')}` : ''}.`);
       if (password !== undefined) return;
       if (link === undefined) context.print('No password given: a link to choose one has been mailed to the address.');
       else context.print(`No password given, and Latch sends no mail here: hand this link to the user (shown once):\n  ${link}`);
@@ -118,7 +126,7 @@ const remove: UsersSubcommand = {
   parse(args, usage) {
     const { values, positionals: [who = ''] } = exactly(args, { yes: { type: 'boolean' } }, 'delete', 1, usage);
     return async (context) => {
-      const { users } = cliAdministration(context);
+      const { users } = await administration(context);
       const user = await refused(() => users.find(who));
       if (!values.yes) await confirm(`Delete ${user.email} (${user.id}) and everything of it? Type the email address to confirm: `, user.email);
       await refused(() => users.delete(user.id, ACTOR));
@@ -127,8 +135,27 @@ const remove: UsersSubcommand = {
   },
 };
 
+const roles: UsersSubcommand = {
+  name: 'roles',
+  usage: "users roles <id|email> [--add <role>]... [--remove <role>]... [--json]   a user's roles, changed first if asked",
+  parse(args, usage) {
+    const { values, positionals: [who = ''] } = exactly(args, { ...JSON_OPTION, add: { type: 'string', multiple: true }, remove: { type: 'string', multiple: true } }, 'roles', 1, usage);
+    return async (context) => {
+      const { users, roles: assignments } = await administration(context);
+      const held = await refused(async () => {
+        const user = await users.find(who);
+        for (const role of values.add ?? []) await assignments.assign({ user: user.id }, role, ACTOR);
+        for (const role of values.remove ?? []) await assignments.unassign({ user: user.id }, role, ACTOR);
+        return assignments.list({ user: user.id });
+      });
+      if (values.json) return context.print(JSON.stringify({ roles: held.map(({ name }) => name) }, null, 2));
+      context.print(held.length === 0 ? 'No roles.' : held.map(({ name, description }) => `${name}${description ? `  ${description}` : ''}`).join('\n'));
+    };
+  },
+};
+
 /** The verbs of `latch users`, in the order --help lists them. */
-export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, usersImport, usersExport];
+export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles, usersImport, usersExport];
 
 export const usersCommand: Command = {
   name: 'users',
@@ -156,9 +183,9 @@ function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string
 }
 
 /** An action that changes one user and reports it. */
-function changing(who: string, json: boolean | undefined, change: (users: ReturnType<typeof cliAdministration>['users'], id: string) => Promise<User>, done: string): Action {
+function changing(who: string, json: boolean | undefined, change: (users: Administration['users'], id: string) => Promise<User>, done: string): Action {
   return async (context) => {
-    const { users } = cliAdministration(context);
+    const { users } = await administration(context);
     const user = await refused(async () => change(users, (await users.find(who)).id));
     if (json) return context.print(JSON.stringify(presentUser(user), null, 2));
     context.print(`${done} user ${user.id} (${user.email}): status ${user.status}, email ${user.emailVerified ? 'verified' : 'not verified'}.`);
@@ -241,16 +268,17 @@ async function confirm(question: string, expected: string): Promise<void> {
   }
 }
 
-function presentDetails({ user, sessions, grants }: UserDetails) {
-  return { ...presentUser(user), sessions, grants };
+function presentDetails({ user, roles, sessions, grants }: UserDetails) {
+  return { ...presentUser(user), roles, sessions, grants };
 }
 
-function printDetails({ user, sessions, grants }: UserDetails, { print }: CliContext): void {
+function printDetails({ user, roles, sessions, grants }: UserDetails, { print }: CliContext): void {
   const claims = Object.entries(presentUser(user)).filter(([claim, value]) => value !== null && !['id', 'email', 'email_verified', 'status', 'created_at', 'updated_at', 'phone_number_verified'].includes(claim));
   print(`ID:        ${user.id}`);
   print(`Email:     ${user.email} (${user.emailVerified ? 'verified' : 'not verified'})`);
   print(`Status:    ${user.status}`);
   print(`Created:   ${date(user.createdAt)}`);
+  print(`Roles:     ${roles.join(', ') || '-'}`);
   print(`Sessions:  ${sessions}`);
   print(`Grants:    ${grants}`);
   for (const [claim, value] of claims) print(`${`${claim}:`.padEnd(10)} ${String(value)}`);

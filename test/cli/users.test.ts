@@ -66,7 +66,7 @@ const json = (run: Run) => {
 describe('latch users', () => {
   it('lists its verbs in --help, and refuses an unknown verb or option with a suggestion', async () => {
     const help = await latch(['--help']);
-    for (const verb of ['list', 'show', 'create', 'update', 'disable', 'enable', 'delete']) expect(help.stdout).toContain(`latch users ${verb}`);
+    for (const verb of ['list', 'show', 'create', 'update', 'disable', 'enable', 'delete', 'roles']) expect(help.stdout).toContain(`latch users ${verb}`);
     expectRefused(await latch(['users', 'dissable', 'x']), /unknown subcommand: users dissable\. Did you mean disable\?/);
     expectRefused(await latch(['users', 'list', '--statsu', 'active']), /unknown option --statsu\. Did you mean --status\?/);
     expectRefused(await latch(['users', 'list', '--status', 'gone']), /--status must be active, disabled, locked/);
@@ -130,6 +130,18 @@ describe('latch users', () => {
     // Queued by the CLI, delivered by the running Latch's worker.
     expect(await query(running.databaseUrl, 'select kind from mail_outbox where recipient = $1', [email])).toEqual([{ kind: 'password_reset' }]);
   });
+
+  it('makes the first admin with --role admin, and adds and removes roles with users roles', async () => {
+    const email = `first-admin-${randomUUID()}@example.com`;
+    const created = await latch(['users', 'create', '--email', email, '--role', 'admin'], PASSWORD);
+    expect(created.stdout).toMatch(/Created user .* with the role\(s\) admin\./);
+    expect(json(await latch(['users', 'roles', email, '--json']))).toEqual({ roles: ['admin'] });
+    expect(json(await latch(['users', 'list', '--query', email, '--role', 'admin', '--json']))).toMatchObject({ users: [expect.objectContaining({ email })] });
+    expect(json(await latch(['users', 'roles', email, '--remove', 'admin', '--json']))).toEqual({ roles: [] });
+    expectRefused(await latch(['users', 'roles', email, '--add', 'no-such-role']), /no-such-role/);
+    expectRefused(await latch(['users', 'create', '--email', `other-${email}`, '--role', 'no-such-role'], PASSWORD), /roles: there is no role no-such-role/);
+    expect(await query(running.databaseUrl, 'select 1 from users where email = $1', [`other-${email}`])).toEqual([]);
+  }, MANY_COMMANDS_MS);
 
   it('pages with --limit and --cursor', async () => {
     const tag = randomUUID().slice(0, 8);

@@ -1,10 +1,15 @@
+import type { Administration } from '../../admin/administration.js';
 import type { UserImport } from '../../account/transfer/user-import.js';
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
 import type { ApiRoutes } from '../operation.js';
+import { mountAdminAuditRoutes } from './audit-events.js';
+import { mountAdminClientRoutes } from './clients.js';
+import { mountAdminKeyRoutes } from './keys.js';
 import { mountResourceServerRoutes } from './resource-servers.js';
 import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
+import { mountAdminUserRoutes } from './users.js';
 import { mountUserImportRoutes } from './user-import.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
@@ -13,6 +18,8 @@ export const ADMIN_API_PATH = `/api/v1${ADMIN_API_PREFIX}`;
 
 export interface AdminDependencies {
   authorization: Authorization;
+  /** Users, clients, keys and the audit trail. */
+  admin: Administration;
   userImport: UserImport;
 }
 
@@ -21,7 +28,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization, userImport }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration, userImport }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -33,5 +40,9 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization, userImport 
   mountRoleRoutes(admin, authorization);
   mountResourceServerRoutes(admin, authorization);
   mountRoleAssignmentRoutes(admin, authorization);
+  mountAdminUserRoutes(admin, administration);
+  mountAdminClientRoutes(admin, administration);
+  mountAdminKeyRoutes(admin, administration);
+  mountAdminAuditRoutes(admin, administration);
   mountUserImportRoutes(admin, userImport);
 }
