@@ -5,7 +5,8 @@
  *
  * BENCH_SECONDS (default 5) bounds each measurement, BENCH_REQUESTS caps it in requests (CI's short
  * mode), BENCH_CONCURRENCY (16) is the closed loop's workers, BENCH_PROFILE=1 profiles Latch per
- * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts). DATABASE_URL: bench against that server instead.
+ * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts), BENCH_IMPORT_USERS sizes the user import (bench/import.ts;
+ * 100,000, or 5,000 in the short mode). DATABASE_URL: bench against that server instead.
  */
 import { mkdir } from 'node:fs/promises';
 import { cpus, availableParallelism } from 'node:os';
@@ -19,6 +20,7 @@ import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operati
 import { openBenchDatabase, type BenchDatabase } from './postgres.js';
 import { freePort } from './ports.js';
 import type { ProfileSummary } from './profile.js';
+import { runImportBench } from './import.js';
 import { runScale } from './scale.js';
 
 const environment = process.env;
@@ -274,6 +276,7 @@ try {
   if (SCALE) {
     await runScale({ database, latchEnvironment, first: latch, machineForm, appForm, chains: tokens.slice(CONCURRENCY).map((token) => token.refresh_token ?? ''), jwtTokens, bounds, concurrency: CONCURRENCY });
   }
+  await runImportBench({ database, users: Number(environment.BENCH_IMPORT_USERS ?? (Number.isFinite(MAX_REQUESTS) ? 5_000 : 100_000)) });
 } finally {
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
   await database.stop();

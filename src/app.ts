@@ -7,6 +7,7 @@ import { createPasswordHasher } from './account/password-hasher.js';
 import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaSessionDeviceRepository } from './account/session-device-repository.js';
 import { createSignInSessions } from './account/sign-in-sessions.js';
+import { createUserImport } from './account/transfer/user-import.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
 import { createBearerAuth } from './api/bearer-auth.js';
@@ -202,7 +203,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, logger });
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport: createUserImport({ pool, audit }), logger });
   // What nothing answers below the API's error boundary: its own 404 problem.
   const notServed = [problemResponses(logger), async () => {}];
   let adminApp: Koa | undefined;

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { checkEmail, normalizeEmail } from './email.js';
 import { UserNotFoundError } from './errors.js';
 import type { PasswordHasher } from './password-hasher.js';
+import { hashFormatOf } from './password-hashes/registry.js';
 import { normalizePassword, type PasswordPolicy } from './password-policy.js';
 import { parseProfileChanges, type ProfileChanges } from './profile-changes.js';
 import type { UserRepository } from './user-repository.js';
@@ -69,7 +70,7 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
         await audit.record('account.sign_in_refused', { reason, userId });
         return null;
       }
-      if (needsRehash) await rehash(userId, attempt);
+      if (needsRehash) await rehash(userId, passwordHash, attempt);
       // Read with the credentials: a user deleted or disabled during the hash is refused at its next
       // step anyway (findAccount reads the account afresh for every code, token and userinfo call).
       return found.user;
@@ -121,11 +122,11 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
     },
   };
 
-  /** Upgrades a hash made with older parameters while the plaintext is at hand; a failure must not fail the sign-in. */
-  async function rehash(userId: string, password: string): Promise<void> {
+  /** Upgrades a hash made with older parameters or another algorithm (an imported one) while the plaintext is at hand; a failure must not fail the sign-in. */
+  async function rehash(userId: string, previousHash: string, password: string): Promise<void> {
     try {
       await users.updatePasswordHash(userId, await hasher.hash(password));
-      logger.info({ event: 'account.password_rehashed', userId }, 'password hash upgraded to current parameters');
+      await audit.record('account.password_rehashed', { userId, from: hashFormatOf(previousHash)?.name ?? 'unknown' });
     } catch (error) {
       logger.warn({ event: 'account.password_rehash_failed', userId, err: error }, 'could not upgrade password hash');
     }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import type { Argon2Parameters } from '../config.js';
 import { boundedConcurrency } from './bounded-concurrency.js';
+import { NO_PASSWORD, verifyAnyHash } from './password-hashes/registry.js';
 
 export interface PasswordVerification {
   valid: boolean;
@@ -32,7 +33,7 @@ function inStandardOrder(hash: string): string {
 }
 
 /**
- * argon2id at the configured cost, at most `concurrency` hashes at a time (one per core by
+ * argon2id at the configured cost (verifying every imported format too), at most `concurrency` hashes at a time (one per core by
  * default): sign-ins beyond that queue, and libuv's thread pool keeps threads for token signing.
  */
 export function createPasswordHasher(parameters: Argon2Parameters, { concurrency = availableParallelism() } = {}): PasswordHasher {
@@ -44,17 +45,25 @@ export function createPasswordHasher(parameters: Argon2Parameters, { concurrency
   // A failure is reported by verifyDummy, which awaits this promise; until then it must not count as unhandled.
   dummyHash.catch(() => undefined);
 
+  const verifyDummy = async (password: string) => {
+    const hash = await dummyHash;
+    await queued(() => argon2.verify(hash, password));
+  };
+
   return {
     hash: async (password) => inStandardOrder(await queued(() => argon2.hash(password, options))),
 
     async verify(hash, password) {
-      const valid = await queued(() => argon2.verify(hash, password));
+      // An account without a password yet (imported without one) costs what a wrong password costs.
+      if (hash === NO_PASSWORD) {
+        await verifyDummy(password);
+        return { valid: false, needsRehash: false };
+      }
+      // Imported users keep their old format (bcrypt, scrypt, PBKDF2, ...) until this rehash: as costly, so queued alike.
+      const valid = await queued(() => verifyAnyHash(hash, password));
       return { valid, needsRehash: valid && (!hash.startsWith(ALGORITHM_PREFIX) || argon2.needsRehash(hash, parameters)) };
     },
 
-    async verifyDummy(password) {
-      const hash = await dummyHash;
-      await queued(() => argon2.verify(hash, password));
-    },
+    verifyDummy,
   };
 }

@@ -66,6 +66,8 @@ export interface UserRepository {
   search(search: UserSearch): Promise<User[]>;
   /** EmailTakenError when another account has the new address. */
   updateAccount(id: string, changes: AccountChanges): Promise<User>;
+  /** Every user with its password hash, by id, `limit` at a time after `afterId`: an export's keyset pages. */
+  listWithHashes(afterId: string | undefined, limit: number): Promise<{ user: User; passwordHash: string }[]>;
 }
 
 // The hash stays in the database unless a credentials read asks for it.
@@ -184,6 +186,12 @@ export function createPrismaUserRepository(prisma: Database): UserRepository {
           throw error;
         }
       }),
+
+    async listWithHashes(afterId, limit) {
+      const after = afterId === undefined ? Prisma.empty : Prisma.sql`where u.id > ${afterId}::uuid`;
+      const rows = await prisma.$queryRaw<JoinedRow[]>`${selectJoined} ${after} order by u.id limit ${limit}`;
+      return rows.map((row) => ({ user: joinedUser(row), passwordHash: row.password_hash }));
+    },
   };
 }
 

@@ -50,9 +50,10 @@ function problemResponse(kind: ProblemKind): JsonObject {
 
 /** "/users/:id" → "/users/{id}", and the parameters it names. */
 function pathOf(operation: Operation): { path: string; parameters: JsonObject[] } {
-  const names = [...operation.path.matchAll(/:(\w+)/g)].map((match) => match[1] as string);
+  // `\:` is a literal colon (as in `/users:import`), not a parameter.
+  const names = [...operation.path.matchAll(/(?<!\\):(\w+)/g)].map((match) => match[1] as string);
   return {
-    path: operation.path.replace(/:(\w+)/g, '{$1}'),
+    path: operation.path.replace(/(?<!\\):(\w+)/g, '{$1}').replaceAll('\\:', ':'),
     parameters: names.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
   };
 }
@@ -82,7 +83,9 @@ function operationObject(operation: Operation, parameters: JsonObject[]): JsonOb
     description: operation.description,
     security: operation.scope === undefined ? undefined : [{ [BEARER_SCHEME]: [operation.scope] }],
     parameters: parameters.length > 0 ? parameters : undefined,
-    requestBody: operation.body && { required: true, content: { [JSON_CONTENT_TYPE]: { schema: { $ref: schemaRef(idOf(operation.body)) } } } },
+    requestBody: operation.body
+      ? { required: true, content: { [JSON_CONTENT_TYPE]: { schema: { $ref: schemaRef(idOf(operation.body)) } } } }
+      : operation.stream && { required: true, description: operation.stream.description, content: Object.fromEntries(operation.stream.mediaTypes.map((type) => [type, { schema: { type: 'string' } }])) },
     responses,
   };
 }

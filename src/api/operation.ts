@@ -42,6 +42,8 @@ export interface Operation<Body extends z.ZodType | undefined = z.ZodType | unde
   body?: Body;
   /** The query string's parameters, each a string as sent: it validates them (an unknown one is refused) and documents them. */
   query?: Query;
+  /** A body the handler reads itself as a stream (not parsed, so no JSON size limit): its media types, for the document. */
+  stream?: { mediaTypes: readonly string[]; description: string };
   replies: Answers;
   /** Problems of the route's own work; those of authentication and of the body follow from `scope` and `body`. */
   problems: readonly ProblemKind[];
@@ -93,6 +95,8 @@ export function problemsOf(operation: Operation): ProblemKind[] {
     ...(operation.scope === undefined ? [] : (['unauthorized', 'forbidden'] as const)),
     ...(operation.body === undefined ? [] : (['invalid_input', 'unsupported_media_type'] as const)),
     ...(operation.query === undefined ? [] : (['invalid_input'] as const)),
+    // A streamed body is the handler's to read: only its media type is checked up front.
+    ...(operation.stream === undefined ? [] : (['unsupported_media_type'] as const)),
   ];
   return [...new Set([...implied, ...operation.problems])].sort((a, b) => PROBLEM_TYPES[a].status - PROBLEM_TYPES[b].status);
 }

@@ -7,6 +7,7 @@ import { presentUser } from '../api/user-representation.js';
 import { AppError } from '../errors.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type Action, type CliContext, type Command } from './command.js';
+import { usersExport, usersImport } from './users-transfer.js';
 
 /** One verb of `latch users`: the import and export verbs join the list below with one line each. */
 export interface UsersSubcommand {
@@ -154,7 +155,7 @@ const roles: UsersSubcommand = {
 };
 
 /** The verbs of `latch users`, in the order --help lists them. */
-export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles];
+export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles, usersImport, usersExport];
 
 export const usersCommand: Command = {
   name: 'users',

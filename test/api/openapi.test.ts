@@ -154,6 +154,7 @@ const ADMIN_OPERATIONS = [
   'POST /admin/resource-servers/{id}/permissions',
   'PATCH /admin/resource-servers/{id}/permissions/{value}',
   'DELETE /admin/resource-servers/{id}/permissions/{value}',
+  'POST /admin/users:import',
   ...['users', 'clients'].flatMap((collection) => [
     `GET /admin/${collection}/{id}/roles`,
     `GET /admin/${collection}/{id}/roles/{role}`,
@@ -336,6 +337,7 @@ async function adminExchanges(produce: Produce, token: string, userId: string): 
   const resource = `https://orders-${unique}.example.com`;
   const missing = randomUUID();
 
+  await produce('importUsers', 200, as({ json: `{"email": "imported-${unique}@example.com"}\n`, headers: { 'Content-Type': 'application/x-ndjson' } }));
   await produce('listResourceServers', 200, as());
   await produce('createResourceServer', 201, as({ json: { identifier: resource, name: 'Orders' } }));
   await produce('createResourceServer', 400, as({ json: { identifier: 'not a uri' } }));

@@ -1,4 +1,5 @@
 import type { Administration } from '../../admin/administration.js';
+import type { UserImport } from '../../account/transfer/user-import.js';
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
 import type { ApiRoutes } from '../operation.js';
@@ -9,6 +10,7 @@ import { mountResourceServerRoutes } from './resource-servers.js';
 import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
 import { mountAdminUserRoutes } from './users.js';
+import { mountUserImportRoutes } from './user-import.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
@@ -18,6 +20,7 @@ export interface AdminDependencies {
   authorization: Authorization;
   /** Users, clients, keys and the audit trail. */
   admin: Administration;
+  userImport: UserImport;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration, userImport }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -41,4 +44,5 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: admi
   mountAdminClientRoutes(admin, administration);
   mountAdminKeyRoutes(admin, administration);
   mountAdminAuditRoutes(admin, administration);
+  mountUserImportRoutes(admin, userImport);
 }
