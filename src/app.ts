@@ -25,6 +25,10 @@ import { closeAfterUnreadBody } from './http/unread-body.js';
 import { createCsrf } from './interactions/csrf.js';
 import { errorPages, noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
+import { requiredLevelOf } from './factors/authentication-requirement.js';
+import { createFactorService, type FactorService } from './factors/factor-service.js';
+import { mfaRequiredFor } from './factors/mfa-policy.js';
+import { builtInKinds } from './factors/second-factor-kinds.js';
 import type { Logger } from './logger.js';
 import { devMailbox } from './mail/dev-mail.js';
 import { createMail, type Mail, type MailOptions } from './mail/mail.js';
@@ -38,7 +42,7 @@ import { createProviderHost, type ProviderHost } from './provider/provider-host.
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
-import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient, SECURITY_PATH } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
 import { createThrottles } from './throttle/throttles.js';
 import { createPrismaAccountTokens } from './self-service/account-tokens.js';
@@ -53,6 +57,8 @@ export interface Latch {
   /** The outbox and its worker. */
   mail: Mail;
   audit: AuditLog;
+  /** Second factors: TOTP and recovery codes. */
+  factors: FactorService;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -121,12 +127,38 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
-  const interactions = createInteractions({ config, throttles, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
+  const factors = createFactorService({
+    prisma,
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    productName: config.mail.productName,
+    throttle: throttles.secondFactor,
+    mailer: mail.mailer,
+    audit,
+    securityPageUrl: `${config.issuer}${SECURITY_PATH}`,
+    now,
+  });
+  const secondFactorKinds = builtInKinds(factors);
+  // Roles arrive with authorization (the admin role): until then no user counts as an admin.
+  const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin: async () => false }));
+  const interactions = createInteractions({
+    config,
+    throttles,
+    accounts,
+    selfService,
+    audit,
+    provider: () => provider.current(),
+    logger,
+    metrics,
+    factors,
+    secondFactorKinds,
+    requiredLevel,
+  });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
     accounts,
     pages: interactions.pages,
+    requiredLevel,
     keyRing,
     logger,
     metrics,
@@ -181,6 +213,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         sessions,
         sightings,
         clientName,
+        factors,
         logger,
       }),
     ),
@@ -206,6 +239,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     mail,
     audit,
+    factors,
     provider,
     oidcStore,
     signingKeys,

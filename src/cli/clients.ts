@@ -9,6 +9,7 @@ import { createAccessTokenReferences } from '../provider/access-token-references
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/keys/key-ring.js';
 import { signingKeysOf } from '../provider/keys/signing-keys.js';
 import { createOidcStore, type OidcStore } from '../provider/oidc-store.js';
+import { LEVEL } from '../factors/authentication-levels.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type CliContext, type Command } from './command.js';
 
@@ -120,6 +121,7 @@ async function validatingProvider({ config, prisma, logger }: CliContext, store:
     jwks: ring.jwks,
     references: createAccessTokenReferences({ issuer: config.issuer, keyEncryptionKey: config.secrets.keyEncryptionKey, publicJwks: () => ring.publicJwks }),
     pages: SERVES_NO_PAGES,
+    requiredLevel: SIGNS_NO_ONE_IN,
   });
   return new Provider(config.issuer, configuration);
 }
@@ -127,6 +129,7 @@ async function validatingProvider({ config, prisma, logger }: CliContext, store:
 const servesNoPages = async (): Promise<never> => {
   throw new Error('the admin CLI serves no pages');
 };
+const SIGNS_NO_ONE_IN = async () => LEVEL.pwd;
 const SERVES_NO_PAGES: ProviderPages = { renderError: servesNoPages, logoutSource: servesNoPages, postLogoutSuccessSource: servesNoPages };
 
 function parseNewClient(args: string[]): NewClient {

@@ -6,7 +6,10 @@ import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-refe
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
 import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
+import { ACR_VALUES } from '../factors/authentication-levels.js';
+import type { RequiredLevel } from '../factors/authentication-requirement.js';
 import { introspectionPolicy } from './introspection-policy.js';
+import { loginPolicy } from './login-policy.js';
 import { resourceIndicators } from './resources.js';
 
 /** The pages oidc-provider renders itself (errors, logout), drawn from Latch's views. */
@@ -25,6 +28,8 @@ export interface ProviderDependencies {
   jwks: JSONWebKeySet;
   references: AccessTokenReferences;
   pages: ProviderPages;
+  /** The authentication level a sign-in must reach: a session below it signs in again (step-up). */
+  requiredLevel: RequiredLevel;
 }
 
 export const INTERACTION_PATH = '/interaction';
@@ -37,7 +42,7 @@ export { FIRST_PARTY };
  * (PKCE S256 required for public clients, no implicit flow, no password grant); everything set
  * here is a decision documented where it is made.
  */
-export function providerConfiguration({ config, adapter, accounts, jwks, references, pages }: ProviderDependencies): Configuration {
+export function providerConfiguration({ config, adapter, accounts, jwks, references, pages, requiredLevel }: ProviderDependencies): Configuration {
   const { ttl, initialAccessToken } = config.oidc;
   const dynamicRegistration = initialAccessToken !== undefined;
   const features: NonNullable<Configuration['features']> = {
@@ -65,7 +70,8 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     routes: { userinfo: PROTOCOL_ROUTES.userinfo, introspection: PROTOCOL_ROUTES.introspection, revocation: PROTOCOL_ROUTES.revocation },
 
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid')],
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] },
+    // acr and amr ride with openid: how the user signed in is part of every ID token.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     // ID tokens carry the claims of the granted scopes too: NextAuth reads the profile from the ID token alone.
     conformIdTokenClaims: false,
 
@@ -96,7 +102,9 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     // rotated-out one revokes the grant (oidc-provider's reuse detection).
     rotateRefreshToken: true,
 
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    // Published in discovery; the sign-in step sets acr and amr (RFC 8176) on every login it finishes.
+    acrValues: [...ACR_VALUES],
+    interactions: { policy: loginPolicy(requiredLevel), url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     renderError: pages.renderError,
 
     features,
