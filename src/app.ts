@@ -8,6 +8,7 @@ import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaSessionDeviceRepository } from './account/session-device-repository.js';
 import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
+import { createAdministration, type Administration } from './admin/administration.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
@@ -62,6 +63,8 @@ export interface Latch {
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
+  /** What administrators do, through the admin API and the CLI alike. */
+  admin: Administration;
   /** Served by main.ts on its own port. */
   metrics: Metrics;
   /** Stops background work and releases the database pool; the HTTP server is the caller's to close first. */
@@ -115,6 +118,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     issuer: config.issuer,
     ttl: { emailVerification: config.accounts.emailVerificationTtl, passwordReset: config.accounts.passwordResetTtl },
     now,
+    mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
@@ -126,6 +130,19 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, audit, now });
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
+  const admin = createAdministration({
+    prisma,
+    hasher,
+    policy,
+    oidcStore,
+    sessions,
+    connectedApps,
+    selfService,
+    signingKeys,
+    validateClient: (metadata) => provider.current().Client.validate(metadata),
+    audit,
+    now,
+  });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
   const factors = createFactorService({
     prisma,
@@ -243,6 +260,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     provider,
     oidcStore,
     signingKeys,
+    admin,
     metrics,
     async close() {
       await keyWatch.stop();
