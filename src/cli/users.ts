@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { cliAdministration } from './administration.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type Action, type CliContext, type Command } from './command.js';
+import { factors } from './user-factors.js';
 
 /** One verb of `latch users`: the import and export verbs join the list below with one line each. */
 export interface UsersSubcommand {
@@ -20,7 +21,7 @@ export interface UsersSubcommand {
 const STATUSES: readonly UserStatus[] = ['active', 'disabled', 'locked'];
 const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies ParseArgsConfig['options'];
 /** What the admin actor is in the audit trail when the CLI acts. */
-const ACTOR = 'admin';
+export const ACTOR = 'admin';
 
 const list: UsersSubcommand = {
   name: 'list',
@@ -127,7 +128,7 @@ const remove: UsersSubcommand = {
 };
 
 /** The verbs of `latch users`, in the order --help lists them. */
-export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove];
+export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, factors];
 
 export const usersCommand: Command = {
   name: 'users',
@@ -146,7 +147,7 @@ export const usersCommand: Command = {
 };
 
 /** Options as declared, and exactly `count` positional arguments (a user's id or email). */
-function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, form: string, count: number, usage: string[]) {
+export function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, form: string, count: number, usage: string[]) {
   const parsed = parseOptions(args, options, `users ${form}`, usage);
   if (parsed.positionals.length !== count) {
     throw usageError(`users ${form} takes ${count === 0 ? 'options only' : "one user's id or email"}, got: ${parsed.positionals.join(' ') || 'none'}`, usage);
@@ -176,7 +177,7 @@ function wholeNumber(value: string, option: string, usage: string[]): number {
 }
 
 /** Refusals of the service (no such user, a taken address, a weak password) are the admin's to fix: no stack. */
-async function refused<T>(operation: () => Promise<T>): Promise<T> {
+export async function refused<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
