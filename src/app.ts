@@ -12,6 +12,11 @@ import { createAdministration, type Administration } from './admin/administratio
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
+import { createAuthorization, type Authorization } from './authorization/authorization.js';
+import { AUTHORIZATION_CHANNEL } from './authorization/channel.js';
+import { createEntitlements } from './authorization/entitlements.js';
+import { createResourceDirectory } from './authorization/resource-directory.js';
+import { ADMIN_ROLE, seedAuthorization } from './authorization/seed.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
@@ -60,6 +65,8 @@ export interface Latch {
   audit: AuditLog;
   /** Second factors: TOTP and recovery codes. */
   factors: FactorService;
+  /** Roles, resource servers and role assignments. */
+  authorization: Authorization;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -103,6 +110,11 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 
+  await seedAuthorization(prisma, config);
+  const authorizationInvalidation = listenForInvalidation(pool, AUTHORIZATION_CHANNEL, logger);
+  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool) };
+  const authorization = createAuthorization({ prisma, audit, apiResource: config.oidc.apiResource });
+
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
   const oidcStore = createOidcStore(pool, { clientInvalidation });
   const throttles = createThrottles(pool, { ...config.rateLimits, mailsPerHour: config.accounts.mailsPerHour }, { logger });
@@ -140,6 +152,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     signingKeys,
     validateClient: (metadata) => provider.current().Client.validate(metadata),
+    assignments: authorization.assignments,
     audit,
     now,
   });
@@ -155,8 +168,9 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     now,
   });
   const secondFactorKinds = builtInKinds(factors);
-  // Roles arrive with authorization (the admin role): until then no user counts as an admin.
-  const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin: async () => false }));
+  // MFA_REQUIRED=admins: users holding the admin role now, read from the same assignments tokens are issued from.
+  const isAdmin = async (userId: string) => (await tokenAuthorization.entitlements.rolesOf({ kind: 'user', id: userId }, undefined)).some((role) => role.name === ADMIN_ROLE);
+  const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin }));
   const interactions = createInteractions({
     config,
     throttles,
@@ -181,6 +195,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     metrics,
     audit,
     observe: sightings.observe,
+    authorization: tokenAuthorization,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
@@ -210,9 +225,10 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyEncryptionKey: config.secrets.keyEncryptionKey,
     provider: () => provider.current(),
     accounts,
+    entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -257,6 +273,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     mail,
     audit,
     factors,
+    authorization,
     provider,
     oidcStore,
     signingKeys,
@@ -266,6 +283,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       await keyWatch.stop();
       await purge.stop();
       await clientInvalidation.stop();
+      await authorizationInvalidation.stop();
       await mail.worker?.stop();
       await prisma.$disconnect();
     },

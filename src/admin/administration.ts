@@ -31,16 +31,18 @@ export interface AdministrationDependencies {
   signingKeys: SigningKeys;
   /** The provider's own validation of client metadata, as for dynamic registration. */
   validateClient: ClientAdminDependencies['validate'];
+  /** Roles of clients (an admin client gets the admin role). */
+  assignments: ClientAdminDependencies['assignments'];
   audit: AuditLog;
   now: () => Date;
 }
 
 /** Built the same way by the composition root (src/app.ts) and by the CLI. */
-export function createAdministration({ prisma, hasher, policy, oidcStore, sessions, connectedApps, selfService, signingKeys, validateClient, audit, now }: AdministrationDependencies): Administration {
+export function createAdministration({ prisma, hasher, policy, oidcStore, sessions, connectedApps, selfService, signingKeys, validateClient, assignments, audit, now }: AdministrationDependencies): Administration {
   const users = createUserAdministration({ prisma, hasher, policy, tokens: oidcStore, sessions, connectedApps, passwordResets: selfService, audit });
   return {
     users,
-    clients: createClientAdmin({ store: oidcStore, validate: validateClient, now, audit }),
+    clients: createClientAdmin({ store: oidcStore, validate: validateClient, now, audit, assignments }),
     keys: createKeyAdministration({ signingKeys, audit }),
     auditEvents: createAuditSearch({ audit, users }),
   };

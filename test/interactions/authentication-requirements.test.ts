@@ -141,3 +141,26 @@ describe('with MFA_REQUIRED=all', () => {
     expect((await authorization.redeem(page.url)).claims()?.acr).toBe(MFA);
   });
 });
+
+describe('with MFA_REQUIRED=admins', () => {
+  let running: RunningLatch;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    running = await startLatch({ MFA_REQUIRED: 'admins' });
+    client = await testClient(running, { first_party: true });
+  });
+  afterAll(() => running.stop());
+
+  it('users with the admin role set a factor up at sign-in; others sign in with their password', async () => {
+    const user = await createUser(running);
+    const plain = await passwordStep(client, user);
+    expect((await plain.authorization.redeem(plain.page.url)).claims()?.acr).toBe('urn:latch:acr:pwd');
+
+    const admin = await createUser(running);
+    await running.latch.authorization.assignments.assign({ user: admin.id }, 'admin', 'test');
+    const { authorization, browser, page } = await passwordStep(client, admin);
+    const enrolled = await enrolDuringSignIn(browser, page);
+    expect((await authorization.redeem(enrolled.page.url)).claims()?.acr).toBe(MFA);
+  });
+});
