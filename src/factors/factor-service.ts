@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
+import { UserNotFoundError } from '../account/errors.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
@@ -53,7 +54,7 @@ export interface FactorService {
   verifyTotp(userId: string, code: string): Promise<string[] | null>;
   /** A recovery code at sign-in, used up when right (and the user mailed). Throws TooManyRequestsError. */
   verifyRecoveryCode(userId: string, code: string): Promise<string[] | null>;
-  /** An admin's reset: every factor and recovery code gone, so the next sign-in is with the password alone. */
+  /** An admin's reset: every factor and recovery code gone, so the next sign-in is with the password alone. Throws UserNotFoundError. */
   reset(userId: string, actor: string): Promise<{ removed: number }>;
 }
 
@@ -192,6 +193,7 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
 
     async reset(userId, actor) {
       const removed = await prisma.$transaction(async (db) => {
+        if (!(await createPrismaUserRepository(db).findById(userId))) throw new UserNotFoundError();
         const count = await factors.deleteAll(db, userId);
         await audit.record('factor.reset', { userId, actor, removed: count }, db);
         return count;
