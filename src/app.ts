@@ -18,7 +18,7 @@ import { createAuthorization, type Authorization } from './authorization/authori
 import { AUTHORIZATION_CHANNEL } from './authorization/channel.js';
 import { createEntitlements } from './authorization/entitlements.js';
 import { createResourceDirectory } from './authorization/resource-directory.js';
-import { seedAuthorization } from './authorization/seed.js';
+import { ADMIN_ROLE, seedAuthorization } from './authorization/seed.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
@@ -34,6 +34,10 @@ import { closeAfterUnreadBody } from './http/unread-body.js';
 import { createCsrf } from './interactions/csrf.js';
 import { errorPages, noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
+import { requiredLevelOf } from './factors/authentication-requirement.js';
+import { createFactorService, type FactorService } from './factors/factor-service.js';
+import { mfaRequiredFor } from './factors/mfa-policy.js';
+import { builtInKinds } from './factors/second-factor-kinds.js';
 import type { Logger } from './logger.js';
 import { devMailbox } from './mail/dev-mail.js';
 import { createMail, type Mail, type MailOptions } from './mail/mail.js';
@@ -47,7 +51,7 @@ import { createProviderHost, type ProviderHost } from './provider/provider-host.
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
-import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient, SECURITY_PATH } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
 import { createThrottles } from './throttle/throttles.js';
 import { createPrismaAccountTokens } from './self-service/account-tokens.js';
@@ -68,6 +72,8 @@ export interface Latch {
   /** The outbox and its worker. */
   mail: Mail;
   audit: AuditLog;
+  /** Second factors: TOTP and recovery codes. */
+  factors: FactorService;
   /** Roles, resource servers and role assignments. */
   authorization: Authorization;
   provider: ProviderHost;
@@ -160,12 +166,39 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     now,
   });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
-  const interactions = createInteractions({ config, throttles, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
+  const factors = createFactorService({
+    prisma,
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    productName: config.mail.productName,
+    throttle: throttles.secondFactor,
+    mailer: mail.mailer,
+    audit,
+    securityPageUrl: `${config.issuer}${SECURITY_PATH}`,
+    now,
+  });
+  const secondFactorKinds = builtInKinds(factors);
+  // MFA_REQUIRED=admins: users holding the admin role now, read from the same assignments tokens are issued from.
+  const isAdmin = async (userId: string) => (await tokenAuthorization.entitlements.rolesOf({ kind: 'user', id: userId }, undefined)).some((role) => role.name === ADMIN_ROLE);
+  const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin }));
+  const interactions = createInteractions({
+    config,
+    throttles,
+    accounts,
+    selfService,
+    audit,
+    provider: () => provider.current(),
+    logger,
+    metrics,
+    factors,
+    secondFactorKinds,
+    requiredLevel,
+  });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
     accounts,
     pages: interactions.pages,
+    requiredLevel,
     keyRing,
     logger,
     metrics,
@@ -203,7 +236,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport: createUserImport({ pool, audit }), logger });
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport: createUserImport({ pool, audit }), factors, logger });
   // What nothing answers below the API's error boundary: its own 404 problem.
   const notServed = [problemResponses(logger), async () => {}];
   let adminApp: Koa | undefined;
@@ -232,6 +265,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         sessions,
         sightings,
         clientName,
+        factors,
         logger,
       }),
     ),
@@ -258,6 +292,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     mail,
     audit,
+    factors,
     authorization,
     provider,
     oidcStore,

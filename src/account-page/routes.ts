@@ -44,21 +44,26 @@ function done(ctx: Context, notice: Notice): void {
   ctx.redirect(`${ACCOUNT_PATH}?done=${notice}`);
 }
 
-function visitorOf(ctx: Context): AccountVisitor {
+export function visitorOf(ctx: Context): AccountVisitor {
   const { accountVisitor } = ctx.state;
   if (!accountVisitor) throw new Error(`${ctx.method} ${ctx.path} reads the visitor without requiring a session`);
   return accountVisitor;
 }
 
-/** The account page (/account) and its forms: each form is parsed here, checked against its anti-forgery token, then its session. */
-export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
+/** What every form post of the account pages goes through: parsed, checked against its anti-forgery token, then its session. */
+export function accountForm(signIn: AccountSignIn, csrf: Csrf): Middleware[] {
   const signedIn: Middleware = async (ctx, next) => {
     const visitor = await signIn.visitor(ctx);
     if (!visitor) throw new SignedOutError();
     ctx.state.accountVisitor = visitor;
     await next();
   };
-  const form = [formBody(), refuseUnstorableBody(), csrf.verify(), signedIn];
+  return [formBody(), refuseUnstorableBody(), csrf.verify(), signedIn];
+}
+
+/** The account page (/account) and its forms. */
+export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
+  const form = accountForm(signIn, csrf);
 
   const router = new Router({ prefix: ACCOUNT_PATH });
   router.get('/', async (ctx) => {

@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { ConnectedApps } from '../account/connected-apps.js';
 import { NotFoundError } from '../errors.js';
+import type { FactorService } from '../factors/factor-service.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { createCsrf } from '../interactions/csrf.js';
@@ -18,6 +19,7 @@ import { createAccountSignIn } from './account-sign-in.js';
 import { SignedOutError, SignInNotCompletedError } from './errors.js';
 import type { SelfService } from '../self-service/self-service.js';
 import { createAccountPageRoutes } from './routes.js';
+import { createSecurityRoutes } from './security-routes.js';
 
 export interface AccountPageSurfaceDependencies {
   issuer: string;
@@ -32,6 +34,7 @@ export interface AccountPageSurfaceDependencies {
   sessions: SignInSessions;
   sightings: Pick<SessionSightings, 'note'>;
   clientName: (clientId: string) => Promise<string | undefined>;
+  factors: FactorService;
   logger: Logger;
 }
 
@@ -54,16 +57,17 @@ function explain(error: unknown): ErrorPage | undefined {
     return { status: 400, reason: `account_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, or it was started in another window.', link: { href: ACCOUNT_PATH, text: 'Sign in to your account' } } };
   }
   if (error instanceof NotFoundError) {
-    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app or session is not connected to your account any more: it may have been removed already.', link: backToAccount } };
+    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app, session or factor is not connected to your account any more: it may have been removed already.', link: backToAccount } };
   }
   return undefined;
 }
 
-/** The user's own account page at /account: profile, email, password, connected apps and sessions. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
+/** The user's own account page at /account: profile, email, password, connected apps and sessions; their second factors at /account/security. */
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
+  const signIn = createAccountSignIn({ issuer, provider, accounts });
   const routes = createAccountPageRoutes({
-    signIn: createAccountSignIn({ issuer, provider, accounts }),
+    signIn,
     page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
     csrf,
     accounts,
@@ -73,5 +77,5 @@ export function createAccountPageSurface({ issuer, apiResource, provider, views,
     sessions,
     sightings,
   });
-  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...routes];
+  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors }), ...routes];
 }

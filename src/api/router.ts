@@ -8,6 +8,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Administration } from '../admin/administration.js';
 import type { UserImport } from '../account/transfer/user-import.js';
 import type { Authorization } from '../authorization/authorization.js';
+import type { FactorService } from '../factors/factor-service.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
@@ -41,18 +42,19 @@ export interface ApiDependencies {
   /** Users, clients, keys and the audit trail, as administrators manage them. */
   admin: Administration;
   userImport: UserImport;
+  factors: Pick<FactorService, 'reset'>;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport, factors, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
   mountUserRoutes(routes, { accounts, selfService, registrationThrottle: throttles.registration });
   mountAccountRoutes(routes, { accounts, selfService, tokens, changePassword, signInThrottle: throttles.signIn, audit });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   mountSelfServiceRoutes(routes, { selfService });
-  mountAdminRoutes(routes, { authorization, admin, userImport });
+  mountAdminRoutes(routes, { authorization, admin, userImport, factors });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

@@ -13,6 +13,7 @@ import { createAccessTokenReferences } from '../provider/access-token-references
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../provider/keys/key-ring.js';
 import { signingKeysOf } from '../provider/keys/signing-keys.js';
 import { createOidcStore, type OidcStore } from '../provider/oidc-store.js';
+import { LEVEL } from '../factors/authentication-levels.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type CliContext, type Command } from './command.js';
 
@@ -129,6 +130,7 @@ export async function validatingProvider({ config, prisma, pool, logger }: CliCo
     jwks: ring.jwks,
     references: createAccessTokenReferences({ issuer: config.issuer, keyEncryptionKey: config.secrets.keyEncryptionKey, publicJwks: () => ring.publicJwks }),
     pages: SERVES_NO_PAGES,
+    requiredLevel: SIGNS_NO_ONE_IN,
     // Validation reads no resource server (an invalidation that never listens would bypass any cache).
     authorization: { directory: createResourceDirectory(pool, NEVER_LISTENING), entitlements: createEntitlements(pool) },
   });
@@ -140,6 +142,7 @@ const NEVER_LISTENING = { listening: false, subscribe: () => {}, stop: async () 
 const servesNoPages = async (): Promise<never> => {
   throw new Error('the admin CLI serves no pages');
 };
+const SIGNS_NO_ONE_IN = async () => LEVEL.pwd;
 const SERVES_NO_PAGES: ProviderPages = { renderError: servesNoPages, logoutSource: servesNoPages, postLogoutSuccessSource: servesNoPages };
 
 function parseNewClient(args: string[]): NewClient {

@@ -8,6 +8,7 @@ import { AppError } from '../errors.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type Action, type CliContext, type Command } from './command.js';
 import { usersExport, usersImport } from './users-transfer.js';
+import { factors } from './user-factors.js';
 
 /** One verb of `latch users`: the import and export verbs join the list below with one line each. */
 export interface UsersSubcommand {
@@ -29,7 +30,7 @@ export async function administration(context: CliContext): Promise<Administratio
 }
 
 /** What the admin actor is in the audit trail when the CLI acts. */
-const ACTOR = 'admin';
+export const ACTOR = 'admin';
 
 const list: UsersSubcommand = {
   name: 'list',
@@ -155,7 +156,7 @@ const roles: UsersSubcommand = {
 };
 
 /** The verbs of `latch users`, in the order --help lists them. */
-export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles, usersImport, usersExport];
+export const USERS_SUBCOMMANDS: UsersSubcommand[] = [list, show, create, update, disable, enable, remove, roles, factors, usersImport, usersExport];
 
 export const usersCommand: Command = {
   name: 'users',
@@ -174,7 +175,7 @@ export const usersCommand: Command = {
 };
 
 /** Options as declared, and exactly `count` positional arguments (a user's id or email). */
-function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, form: string, count: number, usage: string[]) {
+export function exactly<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, form: string, count: number, usage: string[]) {
   const parsed = parseOptions(args, options, `users ${form}`, usage);
   if (parsed.positionals.length !== count) {
     throw usageError(`users ${form} takes ${count === 0 ? 'options only' : "one user's id or email"}, got: ${parsed.positionals.join(' ') || 'none'}`, usage);
@@ -204,7 +205,7 @@ function wholeNumber(value: string, option: string, usage: string[]): number {
 }
 
 /** Refusals of the service (no such user, a taken address, a weak password) are the admin's to fix: no stack. */
-async function refused<T>(operation: () => Promise<T>): Promise<T> {
+export async function refused<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {

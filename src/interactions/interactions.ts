@@ -3,6 +3,9 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RequiredLevel } from '../factors/authentication-requirement.js';
+import type { FactorService } from '../factors/factor-service.js';
+import type { SecondFactorKind } from '../factors/second-factor-kinds.js';
 import { projectRoot, type Config } from '../config.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
@@ -27,6 +30,9 @@ export interface InteractionsDependencies {
   provider: () => Provider;
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
+  factors: FactorService;
+  secondFactorKinds: SecondFactorKind[];
+  requiredLevel: RequiredLevel;
 }
 
 export interface Interactions {
@@ -41,7 +47,7 @@ export interface Interactions {
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, throttles, accounts, selfService, audit, provider, logger, metrics }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, throttles, accounts, selfService, audit, provider, logger, metrics, factors, secondFactorKinds, requiredLevel }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
   const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development' });
 
@@ -58,6 +64,9 @@ export function createInteractions({ config, throttles, accounts, selfService, a
     apiResource: config.oidc.apiResource,
     logger,
     metrics,
+    factors,
+    secondFactorKinds,
+    requiredLevel,
   });
 
   return {

@@ -24,6 +24,15 @@ export interface PageLocals {
   error: { heading: string; message: string; details?: { error: string; description?: string }; link?: { href: string; text: string } };
   /** The account page (src/account-page). */
   account: AccountPageLocals;
+  /** The account's second factors (src/account-page). */
+  security: SecurityPageLocals;
+  'security-totp': { enrolment: TotpEnrolmentLocals; csrf: string; error?: string };
+  /** A sign-in's second step: one form per kind of factor the user has (views/partials/second-factor/<kind>.ejs). */
+  'second-factor': { uid: string; clientName: string; kinds: string[]; csrf: string; error?: string };
+  /** A sign-in that needs a second factor the user has yet to set up. */
+  'enrol-factor': { uid: string; clientName: string; enrolment: TotpEnrolmentLocals; csrf: string; error?: string };
+  /** Shown once, at the first factor's enrolment or a regeneration; `continue` is the one button after. */
+  'recovery-codes': { codes: string[]; continue: { url: string; label: string }; csrf: string };
   /** A page of a few sentences, with at most one form button (a CSRF-protected post) and one link. */
   message: { heading: string; paragraphs: string[]; action?: { url: string; label: string; csrf: string }; link?: { href: string; label: string } };
   'forgot-password': { csrf: string; email: string; interactionUid?: string; error?: string };
@@ -47,6 +56,20 @@ export interface AccountPageLocals {
   csrf: string;
 }
 
+/** `qrSvg` is inserted raw: SVG markup made by the qrcode package from Latch's own otpauth:// URI. */
+export interface TotpEnrolmentLocals {
+  factorId: string;
+  secret: string;
+  qrSvg: string;
+}
+
+export interface SecurityPageLocals {
+  factors: { id: string; name: string; added: string; lastUsed?: string }[];
+  recoveryCodesLeft: number;
+  notice?: string;
+  csrf: string;
+}
+
 export type PageName = keyof PageLocals;
 
 const TITLES: Record<Exclude<PageName, 'error' | 'message'>, string> = {
@@ -57,6 +80,11 @@ const TITLES: Record<Exclude<PageName, 'error' | 'message'>, string> = {
   'signed-out': 'Signed out',
   home: 'OpenID Connect provider',
   account: 'Your account',
+  security: 'Security',
+  'security-totp': 'Add an authenticator app',
+  'second-factor': 'Two-step verification',
+  'enrol-factor': 'Set up two-step verification',
+  'recovery-codes': 'Your recovery codes',
   'forgot-password': 'Forgot your password?',
   'reset-password': 'Choose a new password',
   'dev-mail': 'Mail',

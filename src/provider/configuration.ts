@@ -10,7 +10,10 @@ import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-refe
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
 import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
+import { ACR_VALUES } from '../factors/authentication-levels.js';
+import type { RequiredLevel } from '../factors/authentication-requirement.js';
 import { introspectionPolicy } from './introspection-policy.js';
+import { loginPolicy } from './login-policy.js';
 import { resourceIndicators, rolesClaim } from './resources.js';
 
 /** The pages oidc-provider renders itself (errors, logout), drawn from Latch's views. */
@@ -29,6 +32,8 @@ export interface ProviderDependencies {
   jwks: JSONWebKeySet;
   references: AccessTokenReferences;
   pages: ProviderPages;
+  /** The authentication level a sign-in must reach: a session below it signs in again (step-up). */
+  requiredLevel: RequiredLevel;
   /** Roles and resource servers: what tokens for a resource may carry. */
   authorization: { directory: ResourceDirectory; entitlements: Entitlements };
 }
@@ -43,7 +48,7 @@ export { FIRST_PARTY };
  * (PKCE S256 required for public clients, no implicit flow, no password grant); everything set
  * here is a decision documented where it is made.
  */
-export function providerConfiguration({ config, adapter, accounts, jwks, references, pages, authorization }: ProviderDependencies): Configuration {
+export function providerConfiguration({ config, adapter, accounts, jwks, references, pages, requiredLevel, authorization }: ProviderDependencies): Configuration {
   const { ttl, initialAccessToken } = config.oidc;
   const { directory } = authorization;
   const entitlements = issuanceEntitlements(authorization.entitlements);
@@ -75,7 +80,8 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     // `admin` is known to the provider so that an admin can list it in a client's `scope` metadata,
     // the allow-list oidc-provider enforces; the roles decide whether a token gets it (resources.ts).
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid'), ADMIN_SCOPE],
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] },
+    // acr and amr ride with openid: how the user signed in is part of every ID token.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     // ID tokens carry the claims of the granted scopes too: NextAuth reads the profile from the ID token alone.
     conformIdTokenClaims: false,
 
@@ -106,7 +112,9 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     // rotated-out one revokes the grant (oidc-provider's reuse detection).
     rotateRefreshToken: true,
 
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    // Published in discovery; the sign-in step sets acr and amr (RFC 8176) on every login it finishes.
+    acrValues: [...ACR_VALUES],
+    interactions: { policy: loginPolicy(requiredLevel), url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     renderError: pages.renderError,
 
     features,

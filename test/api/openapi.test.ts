@@ -182,6 +182,7 @@ const ADMIN_OPERATIONS = [
   'GET /admin/keys',
   'POST /admin/keys/rotate',
   'GET /admin/audit-events',
+  'DELETE /admin/users/{id}/factors',
 ];
 
 const isAdminOperation = (operation: OperationObject) => operation.security?.some((requirement) => requirement.bearer?.includes('admin')) === true;
@@ -396,6 +397,9 @@ async function adminExchanges(produce: Produce, token: string, userId: string): 
   await produce('deleteResourceServer', 204, as({ id: resource }));
   await produce('deleteResourceServer', 404, as({ id: resource }));
   await produce('deleteResourceServer', 409, as({ id: running.config.oidc.apiResource }));
+
+  await produce('resetUserFactors', 200, as({ id: userId }));
+  await produce('resetUserFactors', 404, as({ id: missing }));
 }
 
 /** The admin API's users, clients, keys and audit events: each documented status, with an admin client's token. */

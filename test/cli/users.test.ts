@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { Secret, TOTP } from 'otpauth';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { PASSWORD } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
@@ -151,5 +152,25 @@ describe('latch users', () => {
     const second = json(await latch(['users', 'list', '--query', tag, '--limit', '2', '--cursor', first.next_cursor as string, '--json']));
     expect(second).toEqual({ users: [expect.objectContaining({ email: `paged-2-${tag}@example.com` })], next_cursor: null });
     expectRefused(await latch(['users', 'list', '--cursor', 'forged']), /cursor is not valid/);
+  }, MANY_COMMANDS_MS);
+});
+
+describe('latch users factors reset', () => {
+  it("removes a user's second factors and recovery codes, audited as the admin's", async () => {
+    const user = await running.latch.accounts.register({ email: `factors-${randomUUID()}@example.com`, password: PASSWORD });
+    const { factors } = running.latch;
+    const enrolment = await factors.startTotp(user);
+    await factors.confirmTotp(user.id, enrolment.factorId, new TOTP({ secret: Secret.fromBase32(enrolment.secret) }).generate());
+    expect(await factors.hasSecondFactor(user.id)).toBe(true);
+
+    const run = await latch(['users', 'factors', 'reset', user.email]);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/Reset the second factors of .*: 1 removed, recovery codes voided/);
+    expect(await factors.hasSecondFactor(user.id)).toBe(false);
+    expect(await factors.unusedRecoveryCodes(user.id)).toBe(0);
+    expect(await query(running.databaseUrl, "SELECT actor FROM audit_events WHERE subject_id = $1 AND event = 'factor.reset'", [user.id])).toEqual([{ actor: 'admin' }]);
+
+    expectRefused(await latch(['users', 'factors', 'list', user.email]), /users factors takes reset/);
+    expectRefused(await latch(['users', 'factors', 'reset', 'nobody@example.com']), /No such account/);
   }, MANY_COMMANDS_MS);
 });

@@ -2,6 +2,7 @@ import type { Administration } from '../../admin/administration.js';
 import type { UserImport } from '../../account/transfer/user-import.js';
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
+import type { FactorService } from '../../factors/factor-service.js';
 import type { ApiRoutes } from '../operation.js';
 import { mountAdminAuditRoutes } from './audit-events.js';
 import { mountAdminClientRoutes } from './clients.js';
@@ -11,6 +12,7 @@ import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
 import { mountAdminUserRoutes } from './users.js';
 import { mountUserImportRoutes } from './user-import.js';
+import { mountUserFactorRoutes } from './user-factors.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
@@ -21,6 +23,7 @@ export interface AdminDependencies {
   /** Users, clients, keys and the audit trail. */
   admin: Administration;
   userImport: UserImport;
+  factors: Pick<FactorService, 'reset'>;
 }
 
 /**
@@ -28,7 +31,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration, userImport }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration, userImport, factors }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -45,4 +48,5 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: admi
   mountAdminKeyRoutes(admin, administration);
   mountAdminAuditRoutes(admin, administration);
   mountUserImportRoutes(admin, userImport);
+  mountUserFactorRoutes(admin, factors);
 }
