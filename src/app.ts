@@ -25,6 +25,9 @@ import { closeAfterUnreadBody } from './http/unread-body.js';
 import { createCsrf } from './interactions/csrf.js';
 import { errorPages, noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
+import { ASSETS_PATH, createPasskeyAssets } from './factors/passkeys/browser-assets.js';
+import { createPrismaPasskeyStore } from './factors/passkeys/passkey-store.js';
+import { createPasskeys, type Passkeys } from './factors/passkeys/passkeys.js';
 import type { Logger } from './logger.js';
 import { devMailbox } from './mail/dev-mail.js';
 import { createMail, type Mail, type MailOptions } from './mail/mail.js';
@@ -53,6 +56,7 @@ export interface Latch {
   /** The outbox and its worker. */
   mail: Mail;
   audit: AuditLog;
+  passkeys: Passkeys;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -121,7 +125,18 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
-  const interactions = createInteractions({ config, throttles, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
+  const passkeys = createPasskeys({
+    store: createPrismaPasskeyStore(prisma),
+    accounts,
+    signInThrottle: throttles.signIn,
+    audit,
+    logger,
+    issuer: config.issuer,
+    productName: config.mail.productName,
+    now,
+  });
+  const passkeyAssets = createPasskeyAssets();
+  const interactions = createInteractions({ config, throttles, accounts, passkeys, passkeyScripts: passkeyAssets.scripts, selfService, audit, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -164,6 +179,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     now,
   });
   app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, logger })));
+  app.use(scopeTo(ASSETS_PATH, [passkeyAssets.middleware]));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -180,6 +196,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         connectedApps,
         sessions,
         sightings,
+        passkeys,
         clientName,
         logger,
       }),
@@ -206,6 +223,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     mail,
     audit,
+    passkeys,
     provider,
     oidcStore,
     signingKeys,

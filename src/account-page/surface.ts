@@ -17,6 +17,7 @@ import { createAccountPage } from './account-page.js';
 import { createAccountSignIn } from './account-sign-in.js';
 import { SignedOutError, SignInNotCompletedError } from './errors.js';
 import type { SelfService } from '../self-service/self-service.js';
+import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import { createAccountPageRoutes } from './routes.js';
 
 export interface AccountPageSurfaceDependencies {
@@ -31,6 +32,7 @@ export interface AccountPageSurfaceDependencies {
   connectedApps: ConnectedApps;
   sessions: SignInSessions;
   sightings: Pick<SessionSightings, 'note'>;
+  passkeys: Passkeys;
   clientName: (clientId: string) => Promise<string | undefined>;
   logger: Logger;
 }
@@ -54,17 +56,17 @@ function explain(error: unknown): ErrorPage | undefined {
     return { status: 400, reason: `account_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, or it was started in another window.', link: { href: ACCOUNT_PATH, text: 'Sign in to your account' } } };
   }
   if (error instanceof NotFoundError) {
-    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app or session is not connected to your account any more: it may have been removed already.', link: backToAccount } };
+    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app, session or passkey is not connected to your account any more: it may have been removed already.', link: backToAccount } };
   }
   return undefined;
 }
 
 /** The user's own account page at /account: profile, email, password, connected apps and sessions. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, passkeys, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
   const routes = createAccountPageRoutes({
     signIn: createAccountSignIn({ issuer, provider, accounts }),
-    page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
+    page: createAccountPage({ views, csrf, connectedApps, sessions, passkeys, clientName, apiResource }),
     csrf,
     accounts,
     emailChange,
@@ -72,6 +74,7 @@ export function createAccountPageSurface({ issuer, apiResource, provider, views,
     connectedApps,
     sessions,
     sightings,
+    passkeys,
   });
   return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...routes];
 }

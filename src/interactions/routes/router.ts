@@ -8,6 +8,7 @@ import { createConsentStep } from './consent.js';
 import type { StepDependencies } from './dependencies.js';
 import { createLoginStep } from './login.js';
 import { noticeOf } from './notices.js';
+import { createPasskeyLoginStep } from './passkey-login.js';
 import { createRegistrationStep } from './registration.js';
 import { createVerificationStep } from './verification.js';
 
@@ -20,6 +21,7 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
   const { provider, csrf } = dependencies;
   const verification = createVerificationStep(dependencies);
   const login = createLoginStep(dependencies, verification);
+  const passkeyLogin = createPasskeyLoginStep(dependencies, login, verification);
   const consent = createConsentStep(dependencies);
   const registration = createRegistrationStep(dependencies, verification);
   const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
@@ -37,6 +39,8 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
     }
   });
   router.post('/:uid/login', ...form, login.signIn);
+  router.post('/:uid/passkey/options', ...form, passkeyLogin.options);
+  router.post('/:uid/passkey', ...form, passkeyLogin.signIn);
   router.get('/:uid/register', registration.show);
   router.post('/:uid/register', ...form, registration.register);
   router.post('/:uid/confirm', ...form, consent.confirm);
