@@ -65,7 +65,8 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     routes: { userinfo: PROTOCOL_ROUTES.userinfo, introspection: PROTOCOL_ROUTES.introspection, revocation: PROTOCOL_ROUTES.revocation },
 
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid')],
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] },
+    // With openid, ID tokens say how the user signed in (amr, RFC 8176) whenever the sign-in recorded it; accounts have no such claim, so userinfo never does.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'amr'] },
     // ID tokens carry the claims of the granted scopes too: NextAuth reads the profile from the ID token alone.
     conformIdTokenClaims: false,
 
