@@ -34,20 +34,28 @@
   // A prompt the person dismissed, or one aborted for another (the button ends the autofill request).
   const dismissed = (error) => error && (error.name === 'NotAllowedError' || error.name === 'AbortError');
 
-  const signIn = document.querySelector('form[data-passkey-sign-in]');
-  if (signIn) {
-    const button = signIn.querySelector('button');
-    signIn.hidden = false;
+  /** A form whose button asks for a passkey and posts it: passwordless sign-in, or the second step after a password. */
+  const assertOnClick = (form, otherwise) => {
+    const button = form.querySelector('button');
+    form.hidden = false;
     button.addEventListener('click', async () => {
       button.disabled = true;
-      say(signIn, '');
+      say(form, '');
       try {
-        submit(signIn, await webauthn.startAuthentication({ optionsJSON: await optionsFor(signIn) }));
+        submit(form, await webauthn.startAuthentication({ optionsJSON: await optionsFor(form) }));
       } catch (error) {
-        say(signIn, dismissed(error) ? 'No passkey was used. Try again, or sign in with your password.' : 'Signing in with a passkey did not work here. Sign in with your password.');
+        say(form, dismissed(error) ? `No passkey was used. Try again, or ${otherwise}.` : `Using a passkey did not work here: ${otherwise}.`);
         button.disabled = false;
       }
     });
+  };
+
+  const secondFactor = document.querySelector('form[data-passkey-second-factor]');
+  if (secondFactor) assertOnClick(secondFactor, 'use another way');
+
+  const signIn = document.querySelector('form[data-passkey-sign-in]');
+  if (signIn) {
+    assertOnClick(signIn, 'sign in with your password');
 
     // Conditional UI: the browser offers the passkeys of this site in the email field's autofill.
     webauthn.browserSupportsWebAuthnAutofill().then(async (supported) => {

@@ -8,9 +8,15 @@ import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaSessionDeviceRepository } from './account/session-device-repository.js';
 import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
+import { createAdministration, type Administration } from './admin/administration.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
+import { createAuthorization, type Authorization } from './authorization/authorization.js';
+import { AUTHORIZATION_CHANNEL } from './authorization/channel.js';
+import { createEntitlements } from './authorization/entitlements.js';
+import { createResourceDirectory } from './authorization/resource-directory.js';
+import { ADMIN_ROLE, seedAuthorization } from './authorization/seed.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
@@ -28,6 +34,11 @@ import { createInteractions } from './interactions/interactions.js';
 import { ASSETS_PATH, createPasskeyAssets } from './factors/passkeys/browser-assets.js';
 import { createPrismaPasskeyStore } from './factors/passkeys/passkey-store.js';
 import { createPasskeys, type Passkeys } from './factors/passkeys/passkeys.js';
+import { passkeySecondFactor } from './factors/passkeys/passkey-second-factor.js';
+import { requiredLevelOf } from './factors/authentication-requirement.js';
+import { createFactorService, type FactorService } from './factors/factor-service.js';
+import { mfaRequiredFor } from './factors/mfa-policy.js';
+import { builtInKinds } from './factors/second-factor-kinds.js';
 import type { Logger } from './logger.js';
 import { devMailbox } from './mail/dev-mail.js';
 import { createMail, type Mail, type MailOptions } from './mail/mail.js';
@@ -41,7 +52,7 @@ import { createProviderHost, type ProviderHost } from './provider/provider-host.
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
-import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
+import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient, SECURITY_PATH } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
 import { createThrottles } from './throttle/throttles.js';
 import { createPrismaAccountTokens } from './self-service/account-tokens.js';
@@ -57,9 +68,15 @@ export interface Latch {
   mail: Mail;
   audit: AuditLog;
   passkeys: Passkeys;
+  /** Second factors: TOTP and recovery codes. */
+  factors: FactorService;
+  /** Roles, resource servers and role assignments. */
+  authorization: Authorization;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
+  /** What administrators do, through the admin API and the CLI alike. */
+  admin: Administration;
   /** Served by main.ts on its own port. */
   metrics: Metrics;
   /** Stops background work and releases the database pool; the HTTP server is the caller's to close first. */
@@ -98,6 +115,11 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 
+  await seedAuthorization(prisma, config);
+  const authorizationInvalidation = listenForInvalidation(pool, AUTHORIZATION_CHANNEL, logger);
+  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool) };
+  const authorization = createAuthorization({ prisma, audit, apiResource: config.oidc.apiResource });
+
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
   const oidcStore = createOidcStore(pool, { clientInvalidation });
   const throttles = createThrottles(pool, { ...config.rateLimits, mailsPerHour: config.accounts.mailsPerHour }, { logger });
@@ -113,6 +135,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     issuer: config.issuer,
     ttl: { emailVerification: config.accounts.emailVerificationTtl, passwordReset: config.accounts.passwordResetTtl },
     now,
+    mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
@@ -124,6 +147,20 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, audit, now });
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
+  const admin = createAdministration({
+    prisma,
+    hasher,
+    policy,
+    oidcStore,
+    sessions,
+    connectedApps,
+    selfService,
+    signingKeys,
+    validateClient: (metadata) => provider.current().Client.validate(metadata),
+    assignments: authorization.assignments,
+    audit,
+    now,
+  });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
   const passkeys = createPasskeys({
     store: createPrismaPasskeyStore(prisma),
@@ -136,17 +173,47 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     now,
   });
   const passkeyAssets = createPasskeyAssets();
-  const interactions = createInteractions({ config, throttles, accounts, passkeys, passkeyScripts: passkeyAssets.scripts, selfService, audit, provider: () => provider.current(), logger, metrics });
+  const factors = createFactorService({
+    prisma,
+    keyEncryptionKey: config.secrets.keyEncryptionKey,
+    productName: config.mail.productName,
+    throttle: throttles.secondFactor,
+    mailer: mail.mailer,
+    audit,
+    securityPageUrl: `${config.issuer}${SECURITY_PATH}`,
+    now,
+  });
+  const secondFactorKinds = [...builtInKinds(factors), passkeySecondFactor(passkeys, accounts)];
+  // MFA_REQUIRED=admins: users holding the admin role now, read from the same assignments tokens are issued from.
+  const isAdmin = async (userId: string) => (await tokenAuthorization.entitlements.rolesOf({ kind: 'user', id: userId }, undefined)).some((role) => role.name === ADMIN_ROLE);
+  const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin }));
+  const interactions = createInteractions({
+    config,
+    throttles,
+    accounts,
+    passkeys,
+    passkeyScripts: passkeyAssets.scripts,
+    selfService,
+    audit,
+    provider: () => provider.current(),
+    logger,
+    metrics,
+    factors,
+    secondFactorKinds,
+    requiredLevel,
+  });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
     accounts,
     pages: interactions.pages,
+    requiredLevel,
     keyRing,
     logger,
     metrics,
     audit,
     observe: sightings.observe,
+    authorization: tokenAuthorization,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
@@ -176,9 +243,10 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyEncryptionKey: config.secrets.keyEncryptionKey,
     provider: () => provider.current(),
     accounts,
+    entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger })));
   app.use(scopeTo(ASSETS_PATH, [passkeyAssets.middleware]));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
@@ -198,6 +266,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         sightings,
         passkeys,
         clientName,
+        factors,
         logger,
       }),
     ),
@@ -224,14 +293,18 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     mail,
     audit,
     passkeys,
+    factors,
+    authorization,
     provider,
     oidcStore,
     signingKeys,
+    admin,
     metrics,
     async close() {
       await keyWatch.stop();
       await purge.stop();
       await clientInvalidation.stop();
+      await authorizationInvalidation.stop();
       await mail.worker?.stop();
       await prisma.$disconnect();
     },

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadDevelopmentSecrets } from './development-secrets.js';
+import { MFA_POLICIES, type MfaPolicy } from './factors/mfa-policy.js';
 
 /** The checkout (or image) root: the default home of local data. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -110,6 +111,7 @@ const environmentSchema = z.object({
   SESSION_TTL: seconds(365 * DAY).default(14 * DAY),
   REFRESH_TOKEN_REUSE_GRACE: wholeNumber(0, 60).default(0),
   REQUIRE_EMAIL_VERIFICATION: booleanFlag.optional(),
+  MFA_REQUIRED: z.enum(MFA_POLICIES, { error: `must be ${MFA_POLICIES.join(', ')}` }).default('off'),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).max(320).optional(),
   PRODUCT_NAME: z.string().min(1).max(100).default('Latch'),
@@ -184,6 +186,8 @@ export interface Config {
     passwordResetTtl: number;
     /** Link mails (verification, reset, email change) per account and per address per hour. */
     mailsPerHour: number;
+    /** Who must sign in with a second factor (enrolling one at their next sign-in). */
+    mfaRequired: MfaPolicy;
   };
   mail: {
     /** Unset: no SMTP server; development and tests deliver to the local catcher (/dev/mail), production keeps mail in the outbox. */
@@ -265,6 +269,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       emailVerificationTtl: env.EMAIL_VERIFICATION_TTL,
       passwordResetTtl: env.PASSWORD_RESET_TTL,
       mailsPerHour: env.ACCOUNT_MAILS_PER_HOUR,
+      mfaRequired: env.MFA_REQUIRED,
     },
     mail: {
       smtpUrl: env.SMTP_URL,

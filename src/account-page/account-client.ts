@@ -7,6 +7,8 @@ export const ACCOUNT_CLIENT_ID = 'latch-account';
 
 export const ACCOUNT_PATH = '/account';
 export const ACCOUNT_CALLBACK_PATH = `${ACCOUNT_PATH}/callback`;
+/** The account's second factors. */
+export const SECURITY_PATH = `${ACCOUNT_PATH}/security`;
 
 /**
  * Written at every start, so that it always matches this deployment's issuer: a public,

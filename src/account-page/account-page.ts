@@ -4,7 +4,6 @@ import { MIN_PASSWORD_LENGTH } from '../account/password-policy.js';
 import { EDITABLE_PROFILE_FIELDS } from '../account/profile-changes.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import type { Profile } from '../account/user.js';
-import { MAX_PASSKEY_NAME_LENGTH, type Passkeys } from '../factors/passkeys/passkeys.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { describeScopes } from '../interactions/consent-request.js';
 import { UNNAMED_CLIENT } from '../interactions/interaction-session.js';
@@ -39,9 +38,6 @@ export const NOTICES = {
   session: 'The session has been signed out.',
   sessions: 'Every other session has been signed out.',
   email: 'We sent a link to the new address: your email changes once you follow it. Your current address got a notice.',
-  passkey_added: 'Your passkey has been added: you can sign in with it instead of your password.',
-  passkey_renamed: 'The passkey has been renamed.',
-  passkey_removed: 'The passkey has been removed: it no longer signs you in.',
 } as const;
 
 export type Notice = keyof typeof NOTICES;
@@ -60,12 +56,11 @@ export interface AccountPage {
   render(ctx: Context, visitor: AccountVisitor, options?: { notice?: Notice; form?: FormState; status?: number }): Promise<void>;
 }
 
-export function createAccountPage({ views, csrf, connectedApps, sessions, passkeys, clientName, apiResource }: {
+export function createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }: {
   views: Views;
   csrf: Csrf;
   connectedApps: Pick<ConnectedApps, 'list'>;
   sessions: Pick<SignInSessions, 'list'>;
-  passkeys: Pick<Passkeys, 'list'>;
   clientName: (clientId: string) => Promise<string | undefined>;
   apiResource: string;
 }): AccountPage {
@@ -73,7 +68,7 @@ export function createAccountPage({ views, csrf, connectedApps, sessions, passke
 
   return {
     async render(ctx, { user, sessionUid }, { notice, form = {}, status = 200 } = {}) {
-      const [grants, signedIn, keys] = await Promise.all([connectedApps.list(user.id), sessions.list(user.id, sessionUid), passkeys.list(user.id)]);
+      const [grants, signedIn] = await Promise.all([connectedApps.list(user.id), sessions.list(user.id, sessionUid)]);
 
       // One entry per app: a user who signed in to it from two browsers gave it two grants, and removes both at once.
       const apps = new Map<string, AccountPageLocals['apps'][number]>();
@@ -110,14 +105,6 @@ export function createAccountPage({ views, csrf, connectedApps, sessions, passke
             apps: await Promise.all(session.clientIds.map(nameOf)),
           })),
         ),
-        passkeys: keys.map((key) => ({
-          id: key.id,
-          name: key.name,
-          kind: key.deviceType === 'multiDevice' ? 'synced passkey' : 'on one device',
-          created: formatted(key.createdAt) ?? '',
-          lastUsed: formatted(key.lastUsedAt ?? undefined),
-        })),
-        maxPasskeyNameLength: MAX_PASSKEY_NAME_LENGTH,
         notice: notice && NOTICES[notice],
         errors: form.errors ?? {},
         minPasswordLength: MIN_PASSWORD_LENGTH,

@@ -7,8 +7,6 @@ import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../account/profile
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { EmailTakenError } from '../account/errors.js';
 import { TooManyRequestsError, ValidationError } from '../errors.js';
-import { PasskeyAlreadyRegisteredError, PasskeyRefusedError } from '../factors/passkeys/errors.js';
-import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import type { SelfService } from '../self-service/self-service.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { refuseUnstorableBody } from '../http/input-guard.js';
@@ -36,7 +34,6 @@ export interface AccountPageRoutesDependencies {
   connectedApps: Pick<ConnectedApps, 'revokeClient'>;
   sessions: Pick<SignInSessions, 'end' | 'endOthers'>;
   sightings: Pick<SessionSightings, 'note'>;
-  passkeys: Pick<Passkeys, 'registrationOptions' | 'register' | 'rename' | 'remove'>;
 }
 
 const isNotice = (value: unknown): value is Notice => typeof value === 'string' && Object.hasOwn(NOTICES, value);
@@ -47,21 +44,26 @@ function done(ctx: Context, notice: Notice): void {
   ctx.redirect(`${ACCOUNT_PATH}?done=${notice}`);
 }
 
-function visitorOf(ctx: Context): AccountVisitor {
+export function visitorOf(ctx: Context): AccountVisitor {
   const { accountVisitor } = ctx.state;
   if (!accountVisitor) throw new Error(`${ctx.method} ${ctx.path} reads the visitor without requiring a session`);
   return accountVisitor;
 }
 
-/** The account page (/account) and its forms: each form is parsed here, checked against its anti-forgery token, then its session. */
-export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings, passkeys }: AccountPageRoutesDependencies): Middleware[] {
+/** What every form post of the account pages goes through: parsed, checked against its anti-forgery token, then its session. */
+export function accountForm(signIn: AccountSignIn, csrf: Csrf): Middleware[] {
   const signedIn: Middleware = async (ctx, next) => {
     const visitor = await signIn.visitor(ctx);
     if (!visitor) throw new SignedOutError();
     ctx.state.accountVisitor = visitor;
     await next();
   };
-  const form = [formBody(), refuseUnstorableBody(), csrf.verify(), signedIn];
+  return [formBody(), refuseUnstorableBody(), csrf.verify(), signedIn];
+}
+
+/** The account page (/account) and its forms. */
+export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
+  const form = accountForm(signIn, csrf);
 
   const router = new Router({ prefix: ACCOUNT_PATH });
   router.get('/', async (ctx) => {
@@ -134,54 +136,8 @@ export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailCha
     done(ctx, 'sessions');
   });
 
-  // The registration ceremony is bound to this browser's session: its challenge is asked for here (JSON, for assets/passkeys.js)...
-  router.post('/passkeys/options', ...form, async (ctx) => {
-    const { user, sessionUid } = visitorOf(ctx);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = await passkeys.registrationOptions(user, { purpose: 'register', sessionUid });
-  });
-
-  // ...and used up by the response posted here.
-  router.post('/passkeys', ...form, async (ctx) => {
-    const { user, sessionUid } = visitorOf(ctx);
-    try {
-      await passkeys.register(user, { purpose: 'register', sessionUid }, formField(ctx, 'response'), formField(ctx, 'name'));
-    } catch (error) {
-      const refusal = passkeyRefusal(error);
-      if (!refusal) throw error;
-      return page.render(ctx, visitorOf(ctx), { form: { errors: { passkey: refusal.message } }, status: refusal.status });
-    }
-    done(ctx, 'passkey_added');
-  });
-
-  router.post('/passkeys/rename', ...form, async (ctx) => {
-    try {
-      await passkeys.rename(visitorOf(ctx).user.id, formField(ctx, 'passkey'), formField(ctx, 'name'));
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      return page.render(ctx, visitorOf(ctx), { form: { errors: { passkey: error.issues.map((issue) => issue.message).join(' ') } }, status: 400 });
-    }
-    done(ctx, 'passkey_renamed');
-  });
-
-  router.post('/passkeys/remove', ...form, async (ctx) => {
-    await passkeys.remove(visitorOf(ctx).user.id, formField(ctx, 'passkey'));
-    done(ctx, 'passkey_removed');
-  });
-
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
   return [router.routes() as Middleware, router.allowedMethods() as Middleware];
-}
-
-/** The refusals of a passkey registration that the page explains, with their status. */
-function passkeyRefusal(error: unknown): { message: string; status: number } | undefined {
-  if (error instanceof ValidationError) return { message: error.issues.map((issue) => issue.message).join(' '), status: 400 };
-  if (error instanceof PasskeyAlreadyRegisteredError) return { message: 'This passkey is registered already.', status: 409 };
-  if (error instanceof PasskeyRefusedError) {
-    const message = error.reason === 'no_challenge' ? 'The passkey was not added: that took too long, or the page was out of date. Try again.' : 'The passkey was not added: your browser or authenticator sent a response Latch could not verify.';
-    return { message, status: 400 };
-  }
-  return undefined;
 }
 
 /** The refusals of an email change that the form explains next to its field, with their status. */

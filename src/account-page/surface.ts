@@ -3,6 +3,7 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { ConnectedApps } from '../account/connected-apps.js';
 import { NotFoundError } from '../errors.js';
+import type { FactorService } from '../factors/factor-service.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import { createCsrf } from '../interactions/csrf.js';
@@ -19,6 +20,7 @@ import { SignedOutError, SignInNotCompletedError } from './errors.js';
 import type { SelfService } from '../self-service/self-service.js';
 import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import { createAccountPageRoutes } from './routes.js';
+import { createSecurityRoutes } from './security-routes.js';
 
 export interface AccountPageSurfaceDependencies {
   issuer: string;
@@ -32,8 +34,9 @@ export interface AccountPageSurfaceDependencies {
   connectedApps: ConnectedApps;
   sessions: SignInSessions;
   sightings: Pick<SessionSightings, 'note'>;
-  passkeys: Passkeys;
   clientName: (clientId: string) => Promise<string | undefined>;
+  factors: FactorService;
+  passkeys: Passkeys;
   logger: Logger;
 }
 
@@ -56,17 +59,18 @@ function explain(error: unknown): ErrorPage | undefined {
     return { status: 400, reason: `account_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, or it was started in another window.', link: { href: ACCOUNT_PATH, text: 'Sign in to your account' } } };
   }
   if (error instanceof NotFoundError) {
-    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app, session or passkey is not connected to your account any more: it may have been removed already.', link: backToAccount } };
+    return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app, session or factor is not connected to your account any more: it may have been removed already.', link: backToAccount } };
   }
   return undefined;
 }
 
-/** The user's own account page at /account: profile, email, password, connected apps and sessions. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, passkeys, clientName, logger }: AccountPageSurfaceDependencies): Middleware[] {
+/** The user's own account page at /account: profile, email, password, connected apps and sessions; their second factors at /account/security. */
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, passkeys, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
+  const signIn = createAccountSignIn({ issuer, provider, accounts });
   const routes = createAccountPageRoutes({
-    signIn: createAccountSignIn({ issuer, provider, accounts }),
-    page: createAccountPage({ views, csrf, connectedApps, sessions, passkeys, clientName, apiResource }),
+    signIn,
+    page: createAccountPage({ views, csrf, connectedApps, sessions, clientName, apiResource }),
     csrf,
     accounts,
     emailChange,
@@ -74,7 +78,6 @@ export function createAccountPageSurface({ issuer, apiResource, provider, views,
     connectedApps,
     sessions,
     sightings,
-    passkeys,
   });
-  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...routes];
+  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors, passkeys }), ...routes];
 }

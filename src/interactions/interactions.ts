@@ -5,6 +5,9 @@ import type { AccountService } from '../account/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { PageScript } from '../factors/passkeys/browser-assets.js';
 import type { Passkeys } from '../factors/passkeys/passkeys.js';
+import type { RequiredLevel } from '../factors/authentication-requirement.js';
+import type { FactorService } from '../factors/factor-service.js';
+import type { SecondFactorKind } from '../factors/second-factor-kinds.js';
 import { projectRoot, type Config } from '../config.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
@@ -24,7 +27,7 @@ export interface InteractionsDependencies {
   throttles: Throttles;
   accounts: AccountService;
   passkeys: Passkeys;
-  /** The scripts of the pages with passkey ceremonies (sign-in, account). */
+  /** The scripts of the pages with passkey ceremonies (sign-in, its second step, security). */
   passkeyScripts: PageScript[];
   selfService: Pick<SelfService, 'sendVerification'>;
   audit: AuditLog;
@@ -32,6 +35,9 @@ export interface InteractionsDependencies {
   provider: () => Provider;
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
+  factors: FactorService;
+  secondFactorKinds: SecondFactorKind[];
+  requiredLevel: RequiredLevel;
 }
 
 export interface Interactions {
@@ -46,9 +52,9 @@ export interface Interactions {
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, throttles, accounts, passkeys, passkeyScripts, selfService, audit, provider, logger, metrics }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, throttles, accounts, passkeys, passkeyScripts, selfService, audit, provider, logger, metrics, factors, secondFactorKinds, requiredLevel }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
-  const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development', scripts: { login: passkeyScripts, account: passkeyScripts } });
+  const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development', scripts: { login: passkeyScripts, security: passkeyScripts, 'second-factor': passkeyScripts } });
 
   const router = createInteractionRouter({
     provider,
@@ -64,6 +70,9 @@ export function createInteractions({ config, throttles, accounts, passkeys, pass
     apiResource: config.oidc.apiResource,
     logger,
     metrics,
+    factors,
+    secondFactorKinds,
+    requiredLevel,
   });
 
   return {

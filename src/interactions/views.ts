@@ -25,6 +25,15 @@ export interface PageLocals {
   error: { heading: string; message: string; details?: { error: string; description?: string }; link?: { href: string; text: string } };
   /** The account page (src/account-page). */
   account: AccountPageLocals;
+  /** The account's second factors (src/account-page). */
+  security: SecurityPageLocals;
+  'security-totp': { enrolment: TotpEnrolmentLocals; csrf: string; error?: string };
+  /** A sign-in's second step: one form per kind of factor the user has (views/partials/second-factor/<kind>.ejs). */
+  'second-factor': { uid: string; clientName: string; kinds: string[]; csrf: string; error?: string };
+  /** A sign-in that needs a second factor the user has yet to set up. */
+  'enrol-factor': { uid: string; clientName: string; enrolment: TotpEnrolmentLocals; csrf: string; error?: string };
+  /** Shown once, at the first factor's enrolment or a regeneration; `continue` is the one button after. */
+  'recovery-codes': { codes: string[]; continue: { url: string; label: string }; csrf: string };
   /** A page of a few sentences, with at most one form button (a CSRF-protected post) and one link. */
   message: { heading: string; paragraphs: string[]; action?: { url: string; label: string; csrf: string }; link?: { href: string; label: string } };
   'forgot-password': { csrf: string; email: string; interactionUid?: string; error?: string };
@@ -41,13 +50,29 @@ export interface AccountPageLocals {
   profile: { name: string; label: string; value: string; type: 'text' | 'url' | 'tel'; autocomplete: string; hint?: string; error?: string }[];
   apps: { clientId: string; name: string; permissions: string[]; resources: string[]; since: string }[];
   sessions: { uid: string; current: boolean; device: string; ip?: string; lastSeen?: string; signedIn?: string; apps: string[] }[];
+  notice?: string;
+  /** Per password field (currentPassword, newPassword), the new email, and `profile` for the profile form as a whole. */
+  errors: Partial<Record<'currentPassword' | 'newPassword' | 'email' | 'profile', string>>;
+  minPasswordLength: number;
+  csrf: string;
+}
+
+/** `qrSvg` is inserted raw: SVG markup made by the qrcode package from Latch's own otpauth:// URI. */
+export interface TotpEnrolmentLocals {
+  factorId: string;
+  secret: string;
+  qrSvg: string;
+}
+
+export interface SecurityPageLocals {
+  factors: { id: string; name: string; added: string; lastUsed?: string }[];
+  recoveryCodesLeft: number;
   /** `kind` says whether the key is synced between devices or bound to one authenticator. */
   passkeys: { id: string; name: string; kind: string; created: string; lastUsed?: string }[];
   maxPasskeyNameLength: number;
+  /** What went wrong with the passkey form just posted. */
+  passkeyError?: string;
   notice?: string;
-  /** Per password field (currentPassword, newPassword), the new email, `profile` for the profile form as a whole, and `passkey` for the passkey forms. */
-  errors: Partial<Record<'currentPassword' | 'newPassword' | 'email' | 'profile' | 'passkey', string>>;
-  minPasswordLength: number;
   csrf: string;
 }
 
@@ -61,6 +86,11 @@ const TITLES: Record<Exclude<PageName, 'error' | 'message'>, string> = {
   'signed-out': 'Signed out',
   home: 'OpenID Connect provider',
   account: 'Your account',
+  security: 'Security',
+  'security-totp': 'Add an authenticator app',
+  'second-factor': 'Two-step verification',
+  'enrol-factor': 'Set up two-step verification',
+  'recovery-codes': 'Your recovery codes',
   'forgot-password': 'Forgot your password?',
   'reset-password': 'Choose a new password',
   'dev-mail': 'Mail',

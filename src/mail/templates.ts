@@ -13,6 +13,7 @@ export interface MailLocals {
   password_changed: { link: string };
   email_change: { link: string; hours: number; oldEmail: string };
   email_changed: { link: string; newEmail: string };
+  recovery_code_used: { link: string; remaining: number };
 }
 
 export type MailKind = keyof MailLocals;

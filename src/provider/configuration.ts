@@ -1,13 +1,20 @@
 import type { Adapter, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AccountService } from '../account/account-service.js';
+import type { Entitlements } from '../authorization/entitlements.js';
+import { issuanceEntitlements } from '../authorization/issuance.js';
+import type { ResourceDirectory } from '../authorization/resource-directory.js';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 import type { Config } from '../config.js';
 import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-references.js';
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
 import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
+import { ACR_VALUES } from '../factors/authentication-levels.js';
+import type { RequiredLevel } from '../factors/authentication-requirement.js';
 import { introspectionPolicy } from './introspection-policy.js';
-import { resourceIndicators } from './resources.js';
+import { loginPolicy } from './login-policy.js';
+import { resourceIndicators, rolesClaim } from './resources.js';
 
 /** The pages oidc-provider renders itself (errors, logout), drawn from Latch's views. */
 export interface ProviderPages {
@@ -25,6 +32,10 @@ export interface ProviderDependencies {
   jwks: JSONWebKeySet;
   references: AccessTokenReferences;
   pages: ProviderPages;
+  /** The authentication level a sign-in must reach: a session below it signs in again (step-up). */
+  requiredLevel: RequiredLevel;
+  /** Roles and resource servers: what tokens for a resource may carry. */
+  authorization: { directory: ResourceDirectory; entitlements: Entitlements };
 }
 
 export const INTERACTION_PATH = '/interaction';
@@ -37,13 +48,15 @@ export { FIRST_PARTY };
  * (PKCE S256 required for public clients, no implicit flow, no password grant); everything set
  * here is a decision documented where it is made.
  */
-export function providerConfiguration({ config, adapter, accounts, jwks, references, pages }: ProviderDependencies): Configuration {
+export function providerConfiguration({ config, adapter, accounts, jwks, references, pages, requiredLevel, authorization }: ProviderDependencies): Configuration {
   const { ttl, initialAccessToken } = config.oidc;
+  const { directory } = authorization;
+  const entitlements = issuanceEntitlements(authorization.entitlements);
   const dynamicRegistration = initialAccessToken !== undefined;
   const features: NonNullable<Configuration['features']> = {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.oidc.resourceServers, references) },
+    introspection: { enabled: true, allowedPolicy: introspectionPolicy(directory, references) },
     revocation: {
       enabled: true,
       allowedPolicy: (ctx, client, token) => references.presentedAsJwt(ctx, token) && token.clientId === client.clientId,
@@ -54,19 +67,21 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     pushedAuthorizationRequests: { enabled: true },
     // oidc-provider's default, stated: the client metadata rules read from here which features are on.
     dPoP: { enabled: true },
-    resourceIndicators: resourceIndicators(config),
+    resourceIndicators: resourceIndicators(config, { directory, entitlements }),
   };
 
   return {
     adapter,
-    findAccount: createFindAccount(accounts),
+    findAccount: createFindAccount(accounts, authorization.entitlements),
     jwks: jwks as Configuration['jwks'],
     cookies: { keys: config.secrets.cookieKeys },
     routes: { userinfo: PROTOCOL_ROUTES.userinfo, introspection: PROTOCOL_ROUTES.introspection, revocation: PROTOCOL_ROUTES.revocation },
 
-    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid')],
-    // With openid, ID tokens say how the user signed in (amr, RFC 8176) whenever the sign-in recorded it; accounts have no such claim, so userinfo never does.
-    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'amr'] },
+    // `admin` is known to the provider so that an admin can list it in a client's `scope` metadata,
+    // the allow-list oidc-provider enforces; the roles decide whether a token gets it (resources.ts).
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid'), ADMIN_SCOPE],
+    // acr and amr ride with openid: how the user signed in is part of every ID token.
+    claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid, 'acr', 'amr'] },
     // ID tokens carry the claims of the granted scopes too: NextAuth reads the profile from the ID token alone.
     conformIdTokenClaims: false,
 
@@ -97,11 +112,14 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     // rotated-out one revokes the grant (oidc-provider's reuse detection).
     rotateRefreshToken: true,
 
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    // Published in discovery; the sign-in step sets acr and amr (RFC 8176) on every login it finishes.
+    acrValues: [...ACR_VALUES],
+    interactions: { policy: loginPolicy(requiredLevel), url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
     renderError: pages.renderError,
 
     features,
     formats: { customizers: { jwt: references.record } },
+    extraTokenClaims: rolesClaim(entitlements),
 
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,

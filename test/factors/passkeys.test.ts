@@ -34,35 +34,42 @@ async function createUser() {
 }
 
 /** Posts a ceremony form's options request with the form's own token, as assets/passkeys.js does. */
-async function optionsOf<T>(browser: Browser, page: Page, formAction: string): Promise<{ status: number; body: T }> {
-  const form = formOf(page, formAction.endsWith('/passkeys') ? 'Add a passkey' : 'Sign in with a passkey');
-  const answer = await browser.navigate(new URL(`${form.action.pathname}/options`, running.baseUrl), { method: 'POST', body: new URLSearchParams({ csrf: form.fields.csrf ?? '' }) });
+async function optionsOf<T>(browser: Browser, page: Page, formAction: 'register' | 'sign-in' | 'second-factor'): Promise<{ status: number; body: T }> {
+  const form = formOf(page, formAction === 'register' ? 'Add a passkey' : formAction === 'second-factor' ? 'Use a passkey' : 'Sign in with a passkey');
+  const marker = { register: 'data-passkey-register', 'sign-in': 'data-passkey-sign-in', 'second-factor': 'data-passkey-second-factor' }[formAction];
+  const optionsPath = new RegExp(`<form [^>]*${marker} data-options="([^"]+)"`).exec(page.html)?.[1];
+  if (!optionsPath) throw new Error(`no ${marker} form with its options address on ${page.url.href}`);
+  const answer = await browser.navigate(new URL(optionsPath, running.baseUrl), { method: 'POST', body: new URLSearchParams({ csrf: form.fields.csrf ?? '' }) });
   return { status: answer.status, body: JSON.parse(answer.html) as T };
 }
 
-/** Signs in with the password and opens /account. */
-async function openAccount(browser: Browser, email: string): Promise<Page> {
-  let page = await browser.navigate(url('/account'));
-  page = await browser.submit(page, { email, password: PASSWORD }, { button: 'Sign in' });
-  expect(page.url.pathname).toBe('/account');
+/** Signs in with the password and opens the security page, where passkeys are. */
+async function openSecurity(browser: Browser, email: string): Promise<Page> {
+  let page = await browser.navigate(url('/account/security'));
+  if (/<input[^>]+name="password"/.test(page.html)) {
+    // The sign-in returns to /account.
+    await browser.submit(page, { email, password: PASSWORD }, { button: 'Sign in' });
+    page = await browser.navigate(url('/account/security'));
+  }
+  expect(page.url.pathname).toBe('/account/security');
   return page;
 }
 
 /** Registers a passkey of `authenticator` on the account page; returns the page after. */
 async function registerPasskey(browser: Browser, page: Page, authenticator: SoftwareAuthenticator, name: string): Promise<Page> {
-  const { status, body } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, '/account/passkeys');
+  const { status, body } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, 'register');
   expect(status).toBe(200);
   const response = authenticator.create(body, { origin: running.baseUrl });
   return browser.submit(page, { response: JSON.stringify(response), name }, { button: 'Add a passkey' });
 }
 
-/** A user with one registered passkey, signed out (a fresh browser). */
+/** A user with one registered passkey, and the browser (signed in) that registered it. */
 async function userWithPasskey(authenticator = new SoftwareAuthenticator()) {
   const user = await createUser();
   const browser = new Browser();
-  const after = await registerPasskey(browser, await openAccount(browser, user.email), authenticator, 'Laptop');
+  const after = await registerPasskey(browser, await openSecurity(browser, user.email), authenticator, 'Laptop');
   expect(after.url.search).toBe('?done=passkey_added');
-  return { ...user, authenticator };
+  return { ...user, authenticator, browser };
 }
 
 /** A fresh authorization at its sign-in page. */
@@ -85,10 +92,10 @@ describe('registering passkeys on the account page', () => {
   it('asks for a discoverable, user-verified credential of the issuer host, keeps it with its name, and audits it', async () => {
     const user = await createUser();
     const browser = new Browser();
-    const page = await openAccount(browser, user.email);
+    const page = await openSecurity(browser, user.email);
     expect(page.html).toContain('data-passkey-register');
 
-    const { body: options } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, '/account/passkeys');
+    const { body: options } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, 'register');
     expect(options.rp).toEqual({ id: '127.0.0.1', name: 'Latch' });
     expect(options.user.name).toBe(user.email);
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', requireResidentKey: true, userVerification: 'required' });
@@ -107,22 +114,22 @@ describe('registering passkeys on the account page', () => {
     expect(events).toHaveLength(1);
 
     // A second passkey: the first is excluded, so the same authenticator is not registered twice.
-    const { body: second } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, after, '/account/passkeys');
+    const { body: second } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, after, 'register');
     expect(second.excludeCredentials).toEqual([expect.objectContaining({ id: response.id })]);
   });
 
   it('refuses a replayed registration response and one for another origin, storing nothing', async () => {
     const user = await createUser();
     const browser = new Browser();
-    const page = await openAccount(browser, user.email);
+    const page = await openSecurity(browser, user.email);
     const authenticator = new SoftwareAuthenticator();
 
-    const { body: options } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, '/account/passkeys');
+    const { body: options } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, 'register');
     const phished = await browser.submit(page, { response: JSON.stringify(authenticator.create(options, { origin: 'https://latch.example.net' })), name: '' }, { button: 'Add a passkey' });
     expect(phished.status).toBe(400);
     expect(phished.html).toContain('The passkey was not added');
 
-    const { body: again } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, '/account/passkeys');
+    const { body: again } = await optionsOf<PublicKeyCredentialCreationOptionsJSON>(browser, page, 'register');
     const response = JSON.stringify(authenticator.create(again, { origin: running.baseUrl }));
     expect((await browser.submit(page, { response, name: '' }, { button: 'Add a passkey' })).url.search).toBe('?done=passkey_added');
     const replayed = await browser.submit(page, { response, name: '' }, { button: 'Add a passkey' });
@@ -140,14 +147,14 @@ describe('registering passkeys on the account page', () => {
 
     const stranger = await createUser();
     const strangerBrowser = new Browser();
-    const strangerPage = await openAccount(strangerBrowser, stranger.email);
-    const { csrf } = formOf(strangerPage, 'Save profile').fields;
-    const refused = await strangerBrowser.navigate(url('/account/passkeys/remove'), { method: 'POST', body: new URLSearchParams({ csrf: csrf ?? '', passkey: passkeyId }) });
+    const strangerPage = await openSecurity(strangerBrowser, stranger.email);
+    const { csrf } = formOf(strangerPage, 'Add a passkey').fields;
+    const refused = await strangerBrowser.navigate(url('/account/security/passkeys/remove'), { method: 'POST', body: new URLSearchParams({ csrf: csrf ?? '', passkey: passkeyId }) });
     expect(refused.status).toBe(404);
     expect(await query(running.databaseUrl, 'SELECT 1 FROM passkeys WHERE id = $1', [passkeyId])).toHaveLength(1);
 
-    const browser = new Browser();
-    const page = await openAccount(browser, owner.email);
+    const { browser } = owner;
+    const page = await openSecurity(browser, owner.email);
     const renamed = await browser.submit(page, { name: 'Phone' }, { button: 'Rename' });
     expect(renamed.url.search).toBe('?done=passkey_renamed');
     expect(renamed.html).toContain('<strong>Phone</strong>');
@@ -194,7 +201,7 @@ describe('signing in with a passkey', () => {
     const user = await userWithPasskey();
     const { browser, authorization, page } = await signInPage();
 
-    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
     expect(options).toMatchObject({ rpId: '127.0.0.1', userVerification: 'required' });
     // Discoverable credentials: the browser offers whichever passkeys it has for Latch.
     expect(options.allowCredentials ?? []).toEqual([]);
@@ -204,6 +211,7 @@ describe('signing in with a passkey', () => {
     const tokens = await authorization.redeem(callback.url);
     expect(tokens.claims()?.sub).toBe(user.id);
     expect(tokens.claims()?.amr).toEqual(['hwk', 'user']);
+    expect(tokens.claims()?.acr).toBe('urn:latch:acr:phr');
 
     const events = await running.latch.audit.list({ subjectId: user.id, event: 'interaction.passkey_signed_in', limit: 5 });
     expect(events).toHaveLength(1);
@@ -214,7 +222,7 @@ describe('signing in with a passkey', () => {
   it('says swk for a synced passkey', async () => {
     const user = await userWithPasskey(new SoftwareAuthenticator({ synced: true }));
     const { browser, authorization, page } = await signInPage();
-    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
 
     const callback = await postAssertion(browser, page, user.authenticator.get(options, { origin: running.baseUrl }));
 
@@ -225,7 +233,7 @@ describe('signing in with a passkey', () => {
     async function refusedWith(present: (options: PublicKeyCredentialRequestOptionsJSON, user: Awaited<ReturnType<typeof userWithPasskey>>) => AuthenticationResponseJSON | string, reason: string, user?: Awaited<ReturnType<typeof userWithPasskey>>) {
       const owner = user ?? (await userWithPasskey());
       const { browser, page } = await signInPage();
-      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
 
       const refused = await postAssertion(browser, page, present(options, owner));
 
@@ -265,7 +273,7 @@ describe('signing in with a passkey', () => {
     it('an assertion replayed after it signed in', async () => {
       const user = await userWithPasskey();
       const first = await signInPage();
-      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(first.browser, first.page, '/passkey');
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(first.browser, first.page, 'sign-in');
       const assertion = user.authenticator.get(options, { origin: running.baseUrl });
       expect(atRedirect((await postAssertion(first.browser, first.page, assertion)).url)).toBe(true);
 
@@ -287,7 +295,7 @@ describe('signing in with a passkey', () => {
     it('an assertion after its challenge expired', async () => {
       const user = await userWithPasskey();
       const { browser, page } = await signInPage();
-      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
       await query(running.databaseUrl, "UPDATE passkey_challenges SET expires_at = now() - interval '1 second' WHERE challenge = $1", [options.challenge]);
 
       const refused = await postAssertion(browser, page, user.authenticator.get(options, { origin: running.baseUrl }));
@@ -301,12 +309,12 @@ describe('signing in with a passkey', () => {
     const user = await userWithPasskey();
     for (let failures = 0; failures < ACCOUNT_LIMIT; failures += 1) {
       const { browser, page } = await signInPage();
-      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
       expect((await postAssertion(browser, page, user.authenticator.get(options, { origin: 'https://latch.example.net' }))).status).toBe(401);
     }
 
     const { browser, page } = await signInPage();
-    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, '/passkey');
+    const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'sign-in');
     const locked = await postAssertion(browser, page, user.authenticator.get(options, { origin: running.baseUrl }));
     expect(locked.status).toBe(429);
     expect(locked.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -314,6 +322,57 @@ describe('signing in with a passkey', () => {
 
     const password = await signInPage();
     expect((await signInForm(password.page, user.email, PASSWORD, password.browser)).status).toBe(429);
+  });
+
+  describe('as the second step after a password', () => {
+    /** A password sign-in of a user with a passkey: at the second step. */
+    async function atSecondStep(user: { email: string }) {
+      const start = await signInPage();
+      const page = await signInForm(start.page, user.email, PASSWORD, start.browser);
+      expect(page.html).toContain('<h1>Two-step verification</h1>');
+      expect(page.html).toContain('data-passkey-second-factor');
+      return { ...start, page };
+    }
+    const postSecondFactor = (browser: Browser, page: Page, response: AuthenticationResponseJSON) =>
+      browser.submit(page, { response: JSON.stringify(response) }, { button: 'Use a passkey', stopAt: atRedirect });
+
+    it("asks for the user's own passkey; the ID token then says pwd, hwk, user and mfa, phishing-resistant", async () => {
+      const user = await userWithPasskey();
+      const { browser, authorization, page } = await atSecondStep(user);
+
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'second-factor');
+      expect(options.userVerification).toBe('required');
+      expect(options.allowCredentials?.map(({ id }) => id)).toEqual([user.authenticator.credentials[0]?.id]);
+      const callback = await postSecondFactor(browser, page, user.authenticator.get(options, { origin: running.baseUrl }));
+
+      expect(atRedirect(callback.url)).toBe(true);
+      const claims = (await authorization.redeem(callback.url)).claims();
+      expect([...(claims?.amr as string[])].sort()).toEqual(['hwk', 'mfa', 'pwd', 'user']);
+      expect(claims?.acr).toBe('urn:latch:acr:phr');
+    });
+
+    it("refuses another account's passkey, and a response to the passwordless ceremony", async () => {
+      const user = await userWithPasskey();
+      const other = await userWithPasskey();
+      const { browser, page } = await atSecondStep(user);
+
+      const { body: options } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, page, 'second-factor');
+      const refused = await postSecondFactor(browser, page, other.authenticator.get(options, { origin: running.baseUrl }));
+      expect(refused.status).toBe(401);
+      expect(refused.html).toContain('<h1>Two-step verification</h1>');
+
+      // The second step's challenge is the user's own: it signs nobody in without the password.
+      const { body: again } = await optionsOf<PublicKeyCredentialRequestOptionsJSON>(browser, refused, 'second-factor');
+      const form = formOf(refused, 'Use a passkey');
+      const passwordless = await browser.navigate(new URL(form.action.pathname.replace(/second-factor$/, 'passkey'), running.baseUrl), {
+        method: 'POST',
+        body: new URLSearchParams({ csrf: form.fields.csrf ?? '', response: JSON.stringify(user.authenticator.get(again, { origin: running.baseUrl })) }),
+        stopAt: atRedirect,
+      });
+      expect(atRedirect(passwordless.url)).toBe(false);
+      expect(passwordless.status).toBe(401);
+      expect(passwordless.html).toContain('took too long or was already used');
+    });
   });
 
   it('answers an options request of a stale or foreign interaction with a page, not a 500', async () => {

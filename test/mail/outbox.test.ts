@@ -85,6 +85,7 @@ describe('mail templates', () => {
     password_changed: { link },
     email_change: { link, hours: 24, oldEmail: 'old@example.com' },
     email_changed: { link, newEmail: 'new@example.com' },
+    recovery_code_used: { link, remaining: 9 },
   };
 
   it.each(Object.keys(kinds) as MailKind[])('%s: exactly one Latch link in the text part, the product name in subject and HTML', async (kind) => {

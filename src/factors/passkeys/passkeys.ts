@@ -90,7 +90,8 @@ export function createPasskeys({ store, accounts, signInThrottle, audit, logger,
   /** The ceremony's challenge, used up now: a replayed response finds none. */
   const takeChallenge = async (ceremony: Ceremony, userId?: string) => {
     const stored = await store.takeChallenge(bindingOf(ceremony));
-    if (!stored || stored.expiresAt <= now() || (userId !== undefined && stored.userId !== userId)) throw new PasskeyRefusedError('no_challenge', { userId });
+    // A challenge is for one purpose: a second factor's (for its user) never signs in without a password, nor the reverse.
+    if (!stored || stored.expiresAt <= now() || stored.userId !== (userId ?? null)) throw new PasskeyRefusedError('no_challenge', { userId });
     return stored.challenge;
   };
 

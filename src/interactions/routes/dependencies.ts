@@ -2,6 +2,9 @@ import type Provider from 'oidc-provider';
 import type { AccountService } from '../../account/account-service.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import type { Passkeys } from '../../factors/passkeys/passkeys.js';
+import type { RequiredLevel } from '../../factors/authentication-requirement.js';
+import type { FactorService } from '../../factors/factor-service.js';
+import type { SecondFactorKind } from '../../factors/second-factor-kinds.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { RegistrationThrottle } from '../../throttle/registration-throttle.js';
@@ -28,4 +31,9 @@ export interface StepDependencies {
   audit: AuditLog;
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
+  /** Setting up a second factor during a sign-in that needs one. */
+  factors: Pick<FactorService, 'startTotp' | 'enrolment' | 'confirmTotp'>;
+  /** The kinds of second factor a sign-in may ask for. */
+  secondFactorKinds: SecondFactorKind[];
+  requiredLevel: RequiredLevel;
 }

@@ -2,9 +2,10 @@ import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
 import { formField } from '../form.js';
-import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import { clientNameFor, currentInteraction, showCurrentStep } from '../interaction-session.js';
 import type { StepDependencies } from './dependencies.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
+import type { SecondFactorStep } from './second-factor.js';
 import type { VerificationStep } from './verification.js';
 
 // One message for an unknown email and a wrong password alike: the page must not tell which emails exist.
@@ -22,6 +23,7 @@ export interface LoginStep {
 export function createLoginStep(
   { provider, accounts, views, csrf, signInThrottle, requireEmailVerification, audit, metrics }: StepDependencies,
   verification: Pick<VerificationStep, 'checkInbox'>,
+  secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
 ): LoginStep {
   const render: LoginStep['render'] = async (ctx, interaction, { email, error, notice, status = 200 } = {}) => {
     const hint = interaction.params.login_hint;
@@ -44,8 +46,7 @@ export function createLoginStep(
     render,
 
     async signIn(ctx) {
-      const current = provider();
-      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
       if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
 
       const email = formField(ctx, 'email');
@@ -72,9 +73,7 @@ export function createLoginStep(
         await audit.record('interaction.sign_in_unverified', { userId: user.id });
         return verification.checkInbox(ctx, interaction, user.id);
       }
-      await audit.record('interaction.signed_in', { userId: user.id, clientId: interaction.params.client_id });
-      metrics.signIns.inc({ outcome: 'succeeded' });
-      await finishInteraction(ctx, current, { login: { accountId: user.id } }, { merge: false });
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'] });
     },
   };
 }

@@ -2,10 +2,11 @@ import type { RouterContext } from '@koa/router';
 import { TooManyRequestsError } from '../../errors.js';
 import { PasskeyRefusedError } from '../../factors/passkeys/errors.js';
 import { formField } from '../form.js';
-import { currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import { currentInteraction, showCurrentStep } from '../interaction-session.js';
 import type { StepDependencies } from './dependencies.js';
 import type { LoginStep } from './login.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
+import { pendingAccountOf, type SecondFactorStep } from './second-factor.js';
 import type { VerificationStep } from './verification.js';
 
 // One message whatever failed: the page must not tell which credentials or accounts exist.
@@ -13,17 +14,21 @@ const NOT_ACCEPTED = 'That passkey could not sign you in. Try again, or sign in 
 const EXPIRED = 'That passkey sign-in took too long or was already used. Try again.';
 
 export interface PasskeyLoginStep {
-  /** POST /interaction/:uid/passkey/options: the WebAuthn request options for this interaction's sign-in (JSON). */
+  /**
+   * POST /interaction/:uid/passkey/options: the WebAuthn request options for this interaction (JSON):
+   * any discoverable credential at the sign-in page, the user's own at their second step.
+   */
   options(ctx: RouterContext): Promise<void>;
   /** POST /interaction/:uid/passkey: signs in with the assertion in the `response` field, without a password. */
   signIn(ctx: RouterContext): Promise<void>;
 }
 
-/** Passwordless sign-in with a discoverable credential, from the button or the email field's autofill (conditional UI). */
+/** Passwordless sign-in with a discoverable credential, from the button or the email field's autofill (conditional UI); the options of a passkey as a second factor too. */
 export function createPasskeyLoginStep(
-  { provider, passkeys, requireEmailVerification, audit, metrics }: StepDependencies,
+  { provider, accounts, passkeys, requireEmailVerification, audit, metrics }: StepDependencies,
   login: Pick<LoginStep, 'render'>,
   verification: Pick<VerificationStep, 'checkInbox'>,
+  secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
 ): PasskeyLoginStep {
   return {
     async options(ctx) {
@@ -34,12 +39,13 @@ export function createPasskeyLoginStep(
         ctx.body = { error: 'invalid_request', error_description: 'this sign-in is past its login step' };
         return;
       }
-      ctx.body = await passkeys.signInOptions({ purpose: 'sign_in', interactionUid: interaction.uid });
+      const pending = pendingAccountOf(interaction);
+      const user = pending ? await accounts.findActive(pending) : undefined;
+      ctx.body = await passkeys.signInOptions({ purpose: 'sign_in', interactionUid: interaction.uid }, user ?? undefined);
     },
 
     async signIn(ctx) {
-      const current = provider();
-      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
       if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
 
       let result;
@@ -64,8 +70,8 @@ export function createPasskeyLoginStep(
         return verification.checkInbox(ctx, interaction, user.id);
       }
       await audit.record('interaction.passkey_signed_in', { userId: user.id, clientId: interaction.params.client_id, passkeyId: passkey.id, amr });
-      metrics.signIns.inc({ outcome: 'succeeded' });
-      await finishInteraction(ctx, current, { login: { accountId: user.id, amr } }, { merge: false });
+      // The level the request needs decides the rest, as after a password; a passkey with user verification reaches every one.
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr, via: 'passkey' });
     },
   };
 }

@@ -4,9 +4,10 @@ import { EmailTakenError } from '../../account/errors.js';
 import { MIN_PASSWORD_LENGTH } from '../../account/password-policy.js';
 import { TooManyRequestsError, ValidationError } from '../../errors.js';
 import { formField } from '../form.js';
-import { clientNameFor, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import { clientNameFor, currentInteraction, showCurrentStep } from '../interaction-session.js';
 import type { PageLocals } from '../views.js';
 import type { StepDependencies } from './dependencies.js';
+import type { SecondFactorStep } from './second-factor.js';
 import type { VerificationStep } from './verification.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
 
@@ -33,6 +34,7 @@ function fieldErrorsOf(error: ValidationError): FieldErrors {
 export function createRegistrationStep(
   { provider, accounts, views, csrf, registrationThrottle, requireEmailVerification, selfService, audit }: StepDependencies,
   verification: Pick<VerificationStep, 'checkInbox'>,
+  secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
 ): RegistrationStep {
   const render = async (ctx: RouterContext, interaction: Interaction, values = { name: '', email: '' }, errors: FieldErrors = {}, status = 200) => {
     await views.render(
@@ -58,8 +60,7 @@ export function createRegistrationStep(
     },
 
     async register(ctx) {
-      const current = provider();
-      const interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+      const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
       if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
 
       // The password is never sent back into the page.
@@ -89,8 +90,8 @@ export function createRegistrationStep(
         if (!(error instanceof TooManyRequestsError)) throw error;
       }
       if (requireEmailVerification) return verification.checkInbox(ctx, interaction, userId, 200);
-      await audit.record('interaction.signed_in', { userId, via: 'registration', clientId: interaction.params.client_id });
-      await finishInteraction(ctx, current, { login: { accountId: userId } }, { merge: false });
+      // A new account has no second factor: one a client or MFA_REQUIRED needs is set up right away.
+      await secondFactor.afterFirstFactor(ctx, interaction, userId, { amr: ['pwd'], via: 'registration' });
     },
   };
 }

@@ -10,6 +10,7 @@ import { createLoginStep } from './login.js';
 import { noticeOf } from './notices.js';
 import { createPasskeyLoginStep } from './passkey-login.js';
 import { createRegistrationStep } from './registration.js';
+import { createSecondFactorStep } from './second-factor.js';
 import { createVerificationStep } from './verification.js';
 
 /**
@@ -19,11 +20,12 @@ import { createVerificationStep } from './verification.js';
  */
 export function createInteractionRouter(dependencies: StepDependencies): Middleware[] {
   const { provider, csrf } = dependencies;
-  const verification = createVerificationStep(dependencies);
-  const login = createLoginStep(dependencies, verification);
-  const passkeyLogin = createPasskeyLoginStep(dependencies, login, verification);
+  const secondFactor = createSecondFactorStep(dependencies);
+  const verification = createVerificationStep(dependencies, secondFactor);
+  const login = createLoginStep(dependencies, verification, secondFactor);
+  const passkeyLogin = createPasskeyLoginStep(dependencies, login, verification, secondFactor);
   const consent = createConsentStep(dependencies);
-  const registration = createRegistrationStep(dependencies, verification);
+  const registration = createRegistrationStep(dependencies, verification, secondFactor);
   const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
 
   const router = new Router({ prefix: INTERACTION_PATH });
@@ -31,6 +33,7 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
     const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
     switch (interaction.prompt.name) {
       case 'login':
+        if (await secondFactor.show(ctx, interaction)) return;
         return login.render(ctx, interaction, { notice: noticeOf(ctx.query.notice) });
       case 'consent':
         return consent.show(ctx, interaction);
@@ -41,6 +44,10 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
   router.post('/:uid/login', ...form, login.signIn);
   router.post('/:uid/passkey/options', ...form, passkeyLogin.options);
   router.post('/:uid/passkey', ...form, passkeyLogin.signIn);
+  router.post('/:uid/second-factor', ...form, secondFactor.verify);
+  router.post('/:uid/enrol', ...form, secondFactor.confirmEnrolment);
+  router.post('/:uid/enrolled', ...form, secondFactor.continueEnrolled);
+  router.post('/:uid/enrol-cancel', ...form, secondFactor.cancelEnrolment);
   router.get('/:uid/register', registration.show);
   router.post('/:uid/register', ...form, registration.register);
   router.post('/:uid/confirm', ...form, consent.confirm);

@@ -3,9 +3,10 @@ import type { Context } from 'koa';
 import { errors, type Interaction } from 'oidc-provider';
 import { TooManyRequestsError } from '../../errors.js';
 import { INTERACTION_PATH } from '../../provider/configuration.js';
-import { currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
+import { currentInteraction, showCurrentStep } from '../interaction-session.js';
 import type { StepDependencies } from './dependencies.js';
 import { signInPageWith } from './notices.js';
+import type { SecondFactorStep } from './second-factor.js';
 import { setRetryAfter } from './retry-after.js';
 
 /**
@@ -24,7 +25,10 @@ export interface VerificationStep {
   continueVerified(ctx: RouterContext): Promise<void>;
 }
 
-export function createVerificationStep({ provider, accounts, views, csrf, selfService, audit, metrics }: StepDependencies): VerificationStep {
+export function createVerificationStep(
+  { provider, accounts, views, csrf, selfService }: StepDependencies,
+  secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
+): VerificationStep {
   const cookieOptions = (uid: string) => ({ signed: true, httpOnly: true, sameSite: 'lax' as const, path: `${INTERACTION_PATH}/${encodeURIComponent(uid)}`, overwrite: true });
   const pendingOf = (ctx: Context, uid: string) => ctx.cookies.get(PENDING_COOKIE, { ...cookieOptions(uid) });
 
@@ -67,10 +71,9 @@ export function createVerificationStep({ provider, accounts, views, csrf, selfSe
     },
 
     async continueVerified(ctx) {
-      const current = provider();
       let interaction;
       try {
-        interaction = await currentInteraction(ctx, current, ctx.params.uid ?? '');
+        interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
       } catch (error) {
         // The link was followed in another browser than the one signing in: the address is verified all the same.
         if (!(error instanceof errors.SessionNotFound)) throw error;
@@ -81,9 +84,8 @@ export function createVerificationStep({ provider, accounts, views, csrf, selfSe
       const user = userId === undefined ? null : await accounts.findActive(userId);
       if (!user?.emailVerified) return signInPageWith(ctx, interaction.uid, 'email_verified');
       ctx.cookies.set(PENDING_COOKIE, null, cookieOptions(interaction.uid));
-      await audit.record('interaction.signed_in', { userId: user.id, via: 'email_verification', clientId: interaction.params.client_id });
-      metrics.signIns.inc({ outcome: 'succeeded' });
-      await finishInteraction(ctx, current, { login: { accountId: user.id } }, { merge: false });
+      // The password was proved in this browser before the link was followed; a second factor still is to come.
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], via: 'email_verification' });
     },
   };
 }

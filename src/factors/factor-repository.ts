@@ -1,0 +1,81 @@
+import type { Database } from '../db/prisma.js';
+
+export interface StoredFactor {
+  id: string;
+  userId: string;
+  kind: string;
+  name: string;
+  encryptedSecret: string;
+  confirmedAt: Date | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+const FACTOR_COLUMNS = { id: true, userId: true, kind: true, name: true, encryptedSecret: true, confirmedAt: true, createdAt: true, lastUsedAt: true } as const;
+
+/** The only Prisma user of user_factors and recovery_codes; each call runs on the client or transaction given. */
+export const factorRepository = {
+  async create(db: Database, factor: { id: string; userId: string; kind: string; name: string; encryptedSecret: string }): Promise<void> {
+    await db.userFactor.create({ data: factor, select: { id: true } });
+  },
+
+  find(db: Database, userId: string, id: string): Promise<StoredFactor | null> {
+    return db.userFactor.findFirst({ where: { id, userId }, select: FACTOR_COLUMNS });
+  },
+
+  list(db: Database, userId: string, { confirmed }: { confirmed: boolean }): Promise<StoredFactor[]> {
+    return db.userFactor.findMany({ where: { userId, confirmedAt: confirmed ? { not: null } : null }, orderBy: { createdAt: 'asc' }, select: FACTOR_COLUMNS });
+  },
+
+  async hasConfirmed(db: Database, userId: string): Promise<boolean> {
+    return (await db.userFactor.count({ where: { userId, confirmedAt: { not: null } } })) > 0;
+  },
+
+  /**
+   * Records the use of a code's time step, only if it is later than any used before: one
+   * statement, so two requests with the same code cannot both pass. Confirms the factor if it was not.
+   */
+  async useStep(db: Database, id: string, step: number, at: Date): Promise<boolean> {
+    const { count } = await db.userFactor.updateMany({
+      where: { id, OR: [{ lastUsedStep: null }, { lastUsedStep: { lt: BigInt(step) } }] },
+      data: { lastUsedStep: BigInt(step), lastUsedAt: at },
+    });
+    return count === 1;
+  },
+
+  async confirm(db: Database, id: string, at: Date): Promise<void> {
+    await db.userFactor.update({ where: { id }, data: { confirmedAt: at }, select: { id: true } });
+  },
+
+  /** Unconfirmed enrolments left behind (a page closed before its first code). */
+  async deleteUnconfirmed(db: Database, userId: string): Promise<void> {
+    await db.userFactor.deleteMany({ where: { userId, confirmedAt: null } });
+  },
+
+  async delete(db: Database, userId: string, id: string): Promise<boolean> {
+    return (await db.userFactor.deleteMany({ where: { id, userId } })).count === 1;
+  },
+
+  async deleteAll(db: Database, userId: string): Promise<number> {
+    await db.recoveryCode.deleteMany({ where: { userId } });
+    return (await db.userFactor.deleteMany({ where: { userId } })).count;
+  },
+
+  async replaceRecoveryCodes(db: Database, userId: string, codeHashes: string[]): Promise<void> {
+    await db.recoveryCode.deleteMany({ where: { userId } });
+    await db.recoveryCode.createMany({ data: codeHashes.map((codeHash) => ({ codeHash, userId })) });
+  },
+
+  async deleteRecoveryCodes(db: Database, userId: string): Promise<void> {
+    await db.recoveryCode.deleteMany({ where: { userId } });
+  },
+
+  /** Marks the code used, only if it is this user's and unused: one statement, so it is used once. */
+  async useRecoveryCode(db: Database, userId: string, codeHash: string, at: Date): Promise<boolean> {
+    return (await db.recoveryCode.updateMany({ where: { codeHash, userId, usedAt: null }, data: { usedAt: at } })).count === 1;
+  },
+
+  unusedRecoveryCodes(db: Database, userId: string): Promise<number> {
+    return db.recoveryCode.count({ where: { userId, usedAt: null } });
+  },
+};
