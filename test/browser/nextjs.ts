@@ -19,7 +19,7 @@ import { addVirtualAuthenticator, type VirtualAuthenticator } from './virtual-au
  * in headless Chromium: registration on Latch's pages, the profile read and changed through Latch's
  * REST API, the access token renewed (and the refresh token rotated) twice, RP-initiated logout,
  * a forgotten password reset from the mail (read at /dev/mail) in the middle of a sign-in, and the
- * app's access removed from Latch's /account page; then a passkey registered there, with which the
+ * app's access removed from Latch's /account page; then a passkey registered on /account/security, with which the
  * user signs in again without a password, through the button and through the browser's autofill
  * (conditional UI), and the app sees it in the ID token's amr.
  *
@@ -540,11 +540,11 @@ async function main(): Promise<void> {
   });
 
   let authenticator: VirtualAuthenticator | undefined;
-  await step('a passkey is registered on Latch\'s account page, with a name', async () => {
+  await step('a passkey is registered on Latch\'s /account/security, with a name', async () => {
     if (!page || !context) throw new Error('no page');
     // The tab the rest of the story runs in, with a platform authenticator of its own.
     authenticator = await addVirtualAuthenticator(context, page);
-    await page.goto(`${issuer}/account`);
+    await page.goto(`${issuer}/account/security`);
     await page.getByRole('heading', { name: 'Passkeys' }).waitFor();
     await page.getByLabel('Name of the new passkey').fill('This laptop');
     await screenshot('latch-account-passkeys');
@@ -570,6 +570,7 @@ async function main(): Promise<void> {
     // Untouched, the authenticator answers no request: the autofill request the sign-in page
     // starts then waits (with a touch, Chromium's virtual authenticator would answer it at once).
     await authenticator.simulatePresence(false);
+    await page.goto(`${issuer}/account`);
     await page.getByRole('button', { name: 'Sign out this browser' }).click();
     await page.goto(appUrl);
     await page.getByRole('heading', { name: 'Signed out' }).waitFor();
