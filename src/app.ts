@@ -246,7 +246,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, factors, logger })));
   app.use(scopeTo(ASSETS_PATH, [passkeyAssets.middleware]));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);

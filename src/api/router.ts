@@ -6,6 +6,7 @@ import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Authorization } from '../authorization/authorization.js';
+import type { FactorService } from '../factors/factor-service.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
@@ -36,18 +37,19 @@ export interface ApiDependencies {
   audit: AuditLog;
   /** Roles, resource servers and assignments: the admin API's. */
   authorization: Authorization;
+  factors: Pick<FactorService, 'reset'>;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, factors, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
   mountUserRoutes(routes, { accounts, selfService, registrationThrottle: throttles.registration });
   mountAccountRoutes(routes, { accounts, selfService, tokens, changePassword, signInThrottle: throttles.signIn, audit });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   mountSelfServiceRoutes(routes, { selfService });
-  mountAdminRoutes(routes, { authorization });
+  mountAdminRoutes(routes, { authorization, factors });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

@@ -25,7 +25,7 @@ function cliFactors({ config, prisma, pool, logger }: CliContext): FactorService
 /** `users factors reset`: for a user who lost every factor and every recovery code. */
 export const factors: UsersSubcommand = {
   name: 'factors',
-  usage: 'users factors reset <id|email>                   removes every second factor and recovery code: the next sign-in is with the password alone',
+  usage: 'users factors reset <id|email>                    removes every second factor and recovery code: the next sign-in is with the password alone',
   parse(args, usage) {
     const [verb, ...rest] = args;
     if (verb !== 'reset') throw usageError(`users factors takes reset, not ${verb === undefined ? 'nothing' : `"${verb}"`}`, usage);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
+import { UserNotFoundError } from '../account/errors.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
@@ -11,6 +12,7 @@ import { FactorNotFoundError } from './errors.js';
 import { factorRepository as factors, type StoredFactor } from './factor-repository.js';
 import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
+import { createPrismaPasskeyStore } from './passkeys/passkey-store.js';
 
 export const TOTP = 'totp';
 const TOTP_NAME = 'Authenticator app';
@@ -53,7 +55,7 @@ export interface FactorService {
   verifyTotp(userId: string, code: string): Promise<string[] | null>;
   /** A recovery code at sign-in, used up when right (and the user mailed). Throws TooManyRequestsError. */
   verifyRecoveryCode(userId: string, code: string): Promise<string[] | null>;
-  /** An admin's reset: every factor and recovery code gone, so the next sign-in is with the password alone. */
+  /** An admin's reset: every factor and recovery code gone, so the next sign-in is with the password alone. Throws UserNotFoundError. */
   reset(userId: string, actor: string): Promise<{ removed: number }>;
 }
 
@@ -192,7 +194,9 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
 
     async reset(userId, actor) {
       const removed = await prisma.$transaction(async (db) => {
-        const count = await factors.deleteAll(db, userId);
+        if (!(await createPrismaUserRepository(db).findById(userId))) throw new UserNotFoundError();
+        // Passkeys too: a user's passkey is asked for after the password, so a lost one would lock them out.
+        const count = (await factors.deleteAll(db, userId)) + (await createPrismaPasskeyStore(db).removeAll(userId));
         await audit.record('factor.reset', { userId, actor, removed: count }, db);
         return count;
       });

@@ -160,6 +160,7 @@ const ADMIN_OPERATIONS = [
     `PUT /admin/${collection}/{id}/roles/{role}`,
     `DELETE /admin/${collection}/{id}/roles/{role}`,
   ]),
+  'DELETE /admin/users/{id}/factors',
 ];
 
 const isAdminOperation = (operation: OperationObject) => operation.security?.some((requirement) => requirement.bearer?.includes('admin')) === true;
@@ -370,6 +371,9 @@ async function adminExchanges(produce: Produce, token: string, userId: string): 
   await produce('deleteResourceServer', 204, as({ id: resource }));
   await produce('deleteResourceServer', 404, as({ id: resource }));
   await produce('deleteResourceServer', 409, as({ id: running.config.oidc.apiResource }));
+
+  await produce('resetUserFactors', 200, as({ id: userId }));
+  await produce('resetUserFactors', 404, as({ id: missing }));
 }
 
 /** The same few requests to every operation, whatever it documents: each answer must be documented. */

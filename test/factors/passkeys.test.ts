@@ -86,6 +86,12 @@ function postAssertion(browser: Browser, page: Page, response: AuthenticationRes
   return browser.submit(page, { response: typeof response === 'string' ? response : JSON.stringify(response) }, { button: 'Sign in with a passkey', stopAt: atRedirect });
 }
 
+/** What a password sign-in leads to: the second step, or the client's redirect. */
+async function atSecondStepOf(user: { email: string }): Promise<Page> {
+  const { browser, page } = await signInPage();
+  return signInForm(page, user.email, PASSWORD, browser);
+}
+
 const REFUSED = 'That passkey could not sign you in. Try again, or sign in with your password.';
 
 describe('registering passkeys on the account page', () => {
@@ -373,6 +379,16 @@ describe('signing in with a passkey', () => {
       expect(passwordless.status).toBe(401);
       expect(passwordless.html).toContain('took too long or was already used');
     });
+  });
+
+  it("an admin's factor reset removes the user's passkeys too: the password alone signs in again", async () => {
+    const user = await userWithPasskey();
+    expect((await atSecondStepOf(user)).html).toContain('<h1>Two-step verification</h1>');
+
+    await running.latch.factors.reset(user.id, 'admin');
+
+    expect(await query(running.databaseUrl, 'SELECT 1 FROM passkeys WHERE user_id = $1', [user.id])).toHaveLength(0);
+    expect(atRedirect((await atSecondStepOf(user)).url)).toBe(true);
   });
 
   it('answers an options request of a stale or foreign interaction with a page, not a 500', async () => {

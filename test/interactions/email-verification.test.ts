@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
 import { Browser, type Page } from '../support/browser.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser } from '../support/sign-in.js';
@@ -156,5 +157,21 @@ describe('with REQUIRE_EMAIL_VERIFICATION', () => {
     }
     expect(statuses).toEqual([...Array<number>(MAILS_PER_HOUR - 1).fill(200), 429]);
     expect(page.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
+
+describe('with a second factor', () => {
+  it('the followed link continues to the second factor, not past it', async () => {
+    const email = uniqueEmail();
+    const user = await running.latch.accounts.register({ email, password: PASSWORD });
+    const enrolment = await running.latch.factors.startTotp(user);
+    await running.latch.factors.confirmTotp(user.id, enrolment.factorId, new TOTP({ secret: Secret.fromBase32(enrolment.secret) }).generate());
+
+    const { browser, inbox } = await unverifiedSignIn(email);
+    await browser.submit(inbox, {}, { button: 'Send a new link' });
+    const [mail] = await verificationMails(email, 1);
+    const next = await follow(browser, linkIn(mail as never));
+    expect(atRedirect(next.url)).toBe(false);
+    expect(next.html).toContain('<label for="code">Authentication code</label>');
   });
 });

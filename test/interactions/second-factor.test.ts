@@ -1,6 +1,6 @@
 import type * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
-import { Browser, type Page } from '../support/browser.js';
+import { Browser, formOf, type Page } from '../support/browser.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, type TestUser } from '../support/sign-in.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
@@ -126,6 +126,29 @@ describe('TOTP enrolment on /account/security', () => {
     const claims = await idTokenClaims(authorization, page);
     expect(claims.amr).toEqual(['pwd']);
     expect(claims.acr).toBe(PWD);
+  });
+});
+
+describe('removing a factor on /account/security', () => {
+  it('needs the page\'s own form, and then sign-in asks for the password alone', async () => {
+    const user = await userWithTotp();
+    const browser = new Browser();
+    const signInPage = await browser.navigate(`${running.baseUrl}/account/security`);
+    const codePage = await browser.submit(signInPage, { email: user.email, password: user.password }, { button: 'Sign in' });
+    await browser.submit(codePage, { code: codeFor(user.secret) }, { button: 'Verify' });
+    const security = await browser.navigate(`${running.baseUrl}/account/security`);
+    expect(security.html).toContain('10 of 10 unused');
+
+    const { factor } = formOf(security, 'Remove').fields;
+    const forged = await browser.navigate(`${running.baseUrl}/account/security/factors/remove`, { method: 'POST', body: new URLSearchParams({ factor: factor ?? '' }) });
+    expect(forged.status).toBe(403);
+    expect(await running.latch.factors.hasSecondFactor(user.id)).toBe(true);
+
+    const removed = await browser.submit(security, {}, { button: 'Remove' });
+    expect(removed.html).toContain('The factor has been removed.');
+    expect(await running.latch.factors.unusedRecoveryCodes(user.id)).toBe(0);
+    const { page, authorization } = await passwordStep(user);
+    expect((await idTokenClaims(authorization, page)).amr).toEqual(['pwd']);
   });
 });
 

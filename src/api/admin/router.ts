@@ -1,15 +1,18 @@
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
+import type { FactorService } from '../../factors/factor-service.js';
 import type { ApiRoutes } from '../operation.js';
 import { mountResourceServerRoutes } from './resource-servers.js';
 import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
+import { mountUserFactorRoutes } from './user-factors.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
 
 export interface AdminDependencies {
   authorization: Authorization;
+  factors: Pick<FactorService, 'reset'>;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, factors }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -29,4 +32,5 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDepe
   mountRoleRoutes(admin, authorization);
   mountResourceServerRoutes(admin, authorization);
   mountRoleAssignmentRoutes(admin, authorization);
+  mountUserFactorRoutes(admin, factors);
 }

@@ -40,6 +40,8 @@ export interface PasskeyStore {
   rename(userId: string, id: string, name: string): Promise<void>;
   /** PasskeyNotFoundError unless the user has this passkey. */
   remove(userId: string, id: string): Promise<void>;
+  /** Every passkey of the user (an admin's factor reset); how many there were. */
+  removeAll(userId: string): Promise<number>;
 
   /** Starts a ceremony for `binding`, replacing any earlier one of it; drops the expired ones of abandoned ceremonies. */
   putChallenge(binding: string, challenge: Challenge, now: Date): Promise<void>;
@@ -86,6 +88,11 @@ export function createPrismaPasskeyStore(prisma: Database): PasskeyStore {
       if (!UUID.test(id)) throw new PasskeyNotFoundError();
       const { count } = await prisma.passkey.deleteMany({ where: { id, userId } });
       if (count === 0) throw new PasskeyNotFoundError();
+    },
+
+    async removeAll(userId) {
+      if (!UUID.test(userId)) return 0;
+      return (await prisma.passkey.deleteMany({ where: { userId } })).count;
     },
 
     async putChallenge(binding, { challenge, userId, expiresAt }, now) {
