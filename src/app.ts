@@ -34,6 +34,10 @@ import { closeAfterUnreadBody } from './http/unread-body.js';
 import { createCsrf } from './interactions/csrf.js';
 import { errorPages, noSuchPage } from './interactions/error-pages.js';
 import { createInteractions } from './interactions/interactions.js';
+import { ASSETS_PATH, createPasskeyAssets } from './factors/passkeys/browser-assets.js';
+import { createPrismaPasskeyStore } from './factors/passkeys/passkey-store.js';
+import { createPasskeys, type Passkeys } from './factors/passkeys/passkeys.js';
+import { passkeySecondFactor } from './factors/passkeys/passkey-second-factor.js';
 import { requiredLevelOf } from './factors/authentication-requirement.js';
 import { createFactorService, type FactorService } from './factors/factor-service.js';
 import { mfaRequiredFor } from './factors/mfa-policy.js';
@@ -72,6 +76,7 @@ export interface Latch {
   /** The outbox and its worker. */
   mail: Mail;
   audit: AuditLog;
+  passkeys: Passkeys;
   /** Second factors: TOTP and recovery codes. */
   factors: FactorService;
   /** Roles, resource servers and role assignments. */
@@ -166,6 +171,17 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     now,
   });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
+  const passkeys = createPasskeys({
+    store: createPrismaPasskeyStore(prisma),
+    accounts,
+    signInThrottle: throttles.signIn,
+    audit,
+    logger,
+    issuer: config.issuer,
+    productName: config.mail.productName,
+    now,
+  });
+  const passkeyAssets = createPasskeyAssets();
   const factors = createFactorService({
     prisma,
     keyEncryptionKey: config.secrets.keyEncryptionKey,
@@ -176,7 +192,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     securityPageUrl: `${config.issuer}${SECURITY_PATH}`,
     now,
   });
-  const secondFactorKinds = builtInKinds(factors);
+  const secondFactorKinds = [...builtInKinds(factors), passkeySecondFactor(passkeys, accounts)];
   // MFA_REQUIRED=admins: users holding the admin role now, read from the same assignments tokens are issued from.
   const isAdmin = async (userId: string) => (await tokenAuthorization.entitlements.rolesOf({ kind: 'user', id: userId }, undefined)).some((role) => role.name === ADMIN_ROLE);
   const requiredLevel = requiredLevelOf(mfaRequiredFor(config.accounts.mfaRequired, { isAdmin }));
@@ -184,6 +200,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     config,
     throttles,
     accounts,
+    passkeys,
+    passkeyScripts: passkeyAssets.scripts,
     selfService,
     audit,
     provider: () => provider.current(),
@@ -248,6 +266,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     for (const middleware of [...common, scopeTo(ADMIN_API_PATH, api), ...notServed]) adminApp.use(middleware);
   }
   app.use(scopeTo('/api/v1', api));
+  app.use(scopeTo(ASSETS_PATH, [passkeyAssets.middleware]));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -264,6 +283,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         connectedApps,
         sessions,
         sightings,
+        passkeys,
         clientName,
         factors,
         logger,
@@ -292,6 +312,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     mail,
     audit,
+    passkeys,
     factors,
     authorization,
     provider,

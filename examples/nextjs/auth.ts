@@ -7,6 +7,8 @@ interface LatchProfile {
   name?: string;
   email?: string;
   picture?: string;
+  /** How the user signed in (RFC 8176): `pwd`, `hwk` or `swk` with `user` for a passkey, `mfa`, ... */
+  amr?: string[];
 }
 
 /** Latch, as `npm run latch -- clients create` describes it: an OpenID Connect provider found by discovery. */
@@ -34,7 +36,7 @@ export const authOptions: AuthOptions = {
   callbacks: {
     // Called with `account` once, at sign-in. Renewing the access token is proxy.ts's job: only
     // there can the rotated tokens be written back to the cookie before any page reads them.
-    jwt({ token, account }) {
+    jwt({ token, account, profile }) {
       if (!account) return token;
       return {
         ...token,
@@ -42,6 +44,7 @@ export const authOptions: AuthOptions = {
         refreshToken: account.refresh_token,
         expiresAt: account.expires_at,
         idToken: account.id_token,
+        amr: (profile as LatchProfile | undefined)?.amr,
       };
     },
   },
@@ -55,5 +58,7 @@ declare module 'next-auth/jwt' {
     expiresAt?: number;
     /** Kept for RP-initiated logout (id_token_hint). */
     idToken?: string;
+    /** The ID token's amr at sign-in. */
+    amr?: string[];
   }
 }

@@ -2,17 +2,20 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { TooManyRequestsError } from '../errors.js';
 import type { FactorService } from '../factors/factor-service.js';
+import { MAX_PASSKEY_NAME_LENGTH, type Passkeys } from '../factors/passkeys/passkeys.js';
 import type { Csrf } from '../interactions/csrf.js';
 import { formField } from '../interactions/form.js';
 import type { Views } from '../interactions/views.js';
 import { SECURITY_PATH } from './account-client.js';
 import type { AccountSignIn, AccountVisitor } from './account-sign-in.js';
+import { addPasskeyRoutes, PASSKEY_NOTICES } from './passkey-routes.js';
 import { accountForm, visitorOf } from './routes.js';
 
 /** What the page says after an action (?done=...): a fixed list, so a link cannot put words on the page. */
 const NOTICES = {
   totp: 'Your authenticator app is set up: signing in now asks for a code from it.',
   removed: 'The factor has been removed.',
+  ...PASSKEY_NOTICES,
 } as const;
 type Notice = keyof typeof NOTICES;
 const isNotice = (value: unknown): value is Notice => typeof value === 'string' && Object.hasOwn(NOTICES, value);
@@ -27,17 +30,26 @@ function done(ctx: Context, notice: Notice): void {
 }
 
 /** /account/security: the user's second factors, to set up and remove, and their recovery codes. */
-export function createSecurityRoutes({ signIn, csrf, views, factors }: { signIn: AccountSignIn; csrf: Csrf; views: Views; factors: FactorService }): Middleware[] {
+export function createSecurityRoutes({ signIn, csrf, views, factors, passkeys }: { signIn: AccountSignIn; csrf: Csrf; views: Views; factors: FactorService; passkeys: Passkeys }): Middleware[] {
   const form = accountForm(signIn, csrf);
 
-  const render = async (ctx: Context, { user }: AccountVisitor, notice?: Notice) => {
-    const [listed, recoveryCodesLeft] = await Promise.all([factors.list(user.id), factors.unusedRecoveryCodes(user.id)]);
+  const render = async (ctx: Context, { user }: AccountVisitor, notice?: Notice, { passkeyError, status }: { passkeyError?: string; status?: number } = {}) => {
+    const [listed, recoveryCodesLeft, keys] = await Promise.all([factors.list(user.id), factors.unusedRecoveryCodes(user.id), passkeys.list(user.id)]);
     await views.render(ctx, 'security', {
       factors: listed.map((factor) => ({ id: factor.id, name: factor.name, added: formatted(factor.createdAt), lastUsed: factor.lastUsedAt ? formatted(factor.lastUsedAt) : undefined })),
       recoveryCodesLeft,
+      passkeys: keys.map((key) => ({
+        id: key.id,
+        name: key.name,
+        kind: key.deviceType === 'multiDevice' ? 'synced passkey' : 'on one device',
+        created: formatted(key.createdAt),
+        lastUsed: key.lastUsedAt ? formatted(key.lastUsedAt) : undefined,
+      })),
+      maxPasskeyNameLength: MAX_PASSKEY_NAME_LENGTH,
+      passkeyError,
       notice: notice && NOTICES[notice],
       csrf: csrf.token(ctx),
-    });
+    }, status);
   };
   const renderCodes = (ctx: Context, codes: string[]) => views.render(ctx, 'recovery-codes', { codes, continue: { url: SECURITY_PATH, label: 'I have saved them' }, csrf: csrf.token(ctx) });
 
@@ -84,6 +96,8 @@ export function createSecurityRoutes({ signIn, csrf, views, factors }: { signIn:
   router.post('/recovery-codes', ...form, async (ctx) => {
     await renderCodes(ctx, await factors.regenerateRecoveryCodes(visitorOf(ctx).user.id));
   });
+
+  addPasskeyRoutes(router, { form, passkeys, refuse: (ctx, message, status) => render(ctx, visitorOf(ctx), undefined, { passkeyError: message, status }), done });
 
   // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
   return [router.routes() as Middleware, router.allowedMethods() as Middleware];

@@ -18,6 +18,7 @@ import { createAccountPage } from './account-page.js';
 import { createAccountSignIn } from './account-sign-in.js';
 import { SignedOutError, SignInNotCompletedError } from './errors.js';
 import type { SelfService } from '../self-service/self-service.js';
+import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import { createAccountPageRoutes } from './routes.js';
 import { createSecurityRoutes } from './security-routes.js';
 
@@ -35,6 +36,7 @@ export interface AccountPageSurfaceDependencies {
   sightings: Pick<SessionSightings, 'note'>;
   clientName: (clientId: string) => Promise<string | undefined>;
   factors: FactorService;
+  passkeys: Passkeys;
   logger: Logger;
 }
 
@@ -63,7 +65,7 @@ function explain(error: unknown): ErrorPage | undefined {
 }
 
 /** The user's own account page at /account: profile, email, password, connected apps and sessions; their second factors at /account/security. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, logger }: AccountPageSurfaceDependencies): Middleware[] {
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, passkeys, logger }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
   const signIn = createAccountSignIn({ issuer, provider, accounts });
   const routes = createAccountPageRoutes({
@@ -77,5 +79,5 @@ export function createAccountPageSurface({ issuer, apiResource, provider, views,
     sessions,
     sightings,
   });
-  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors }), ...routes];
+  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors, passkeys }), ...routes];
 }

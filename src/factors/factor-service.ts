@@ -12,6 +12,7 @@ import { FactorNotFoundError } from './errors.js';
 import { factorRepository as factors, type StoredFactor } from './factor-repository.js';
 import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
+import { createPrismaPasskeyStore } from './passkeys/passkey-store.js';
 
 export const TOTP = 'totp';
 const TOTP_NAME = 'Authenticator app';
@@ -194,7 +195,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
     async reset(userId, actor) {
       const removed = await prisma.$transaction(async (db) => {
         if (!(await createPrismaUserRepository(db).findById(userId))) throw new UserNotFoundError();
-        const count = await factors.deleteAll(db, userId);
+        // Passkeys too: a user's passkey is asked for after the password, so a lost one would lock them out.
+        const count = (await factors.deleteAll(db, userId)) + (await createPrismaPasskeyStore(db).removeAll(userId));
         await audit.record('factor.reset', { userId, actor, removed: count }, db);
         return count;
       });

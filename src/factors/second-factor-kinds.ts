@@ -4,7 +4,7 @@ import { TOTP, type FactorService } from './factor-service.js';
 /**
  * A kind of second factor, as the sign-in step sees it: whether a user has it, and how to check
  * what the user posted. Each kind has its form in views/partials/second-factor/<kind>.ejs; a new
- * kind (passkeys) is one more entry here and one more partial.
+ * kind is one more entry and one more partial (passkeys: src/factors/passkeys/passkey-second-factor.ts).
  */
 export interface SecondFactorKind {
   kind: string;
@@ -15,8 +15,11 @@ export interface SecondFactorKind {
   /** The level a password and this factor reach together. */
   level: Level;
   enrolled(userId: string): Promise<boolean>;
-  /** The RFC 8176 methods it proved, or null when the input is wrong. Throws TooManyRequestsError past the attempts allowed. */
-  verify(userId: string, input: string): Promise<string[] | null>;
+  /**
+   * The RFC 8176 methods it proved, or null when the input is wrong. Throws TooManyRequestsError past the attempts allowed.
+   * `attempt`: where it comes from (a passkey's challenge is bound to its interaction).
+   */
+  verify(userId: string, input: string, attempt: { interactionUid: string; ip: string }): Promise<string[] | null>;
 }
 
 export function builtInKinds(factors: FactorService): SecondFactorKind[] {

@@ -3,6 +3,8 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { PageScript } from '../factors/passkeys/browser-assets.js';
+import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import type { RequiredLevel } from '../factors/authentication-requirement.js';
 import type { FactorService } from '../factors/factor-service.js';
 import type { SecondFactorKind } from '../factors/second-factor-kinds.js';
@@ -24,6 +26,9 @@ export interface InteractionsDependencies {
   config: Config;
   throttles: Throttles;
   accounts: AccountService;
+  passkeys: Passkeys;
+  /** The scripts of the pages with passkey ceremonies (sign-in, its second step, security). */
+  passkeyScripts: PageScript[];
   selfService: Pick<SelfService, 'sendVerification'>;
   audit: AuditLog;
   /** The provider serving now (it is rebuilt when signing keys rotate). */
@@ -47,13 +52,14 @@ export interface Interactions {
 }
 
 /** Latch's HTML face: sign-in, registration and consent pages, and the pages oidc-provider renders. */
-export function createInteractions({ config, throttles, accounts, selfService, audit, provider, logger, metrics, factors, secondFactorKinds, requiredLevel }: InteractionsDependencies): Interactions {
+export function createInteractions({ config, throttles, accounts, passkeys, passkeyScripts, selfService, audit, provider, logger, metrics, factors, secondFactorKinds, requiredLevel }: InteractionsDependencies): Interactions {
   // Compiled templates are kept except in development, where edits should show without a restart.
-  const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development' });
+  const views = createViews({ directory: resolve(projectRoot, 'views'), cache: config.env !== 'development', scripts: { login: passkeyScripts, security: passkeyScripts, 'second-factor': passkeyScripts } });
 
   const router = createInteractionRouter({
     provider,
     accounts,
+    passkeys,
     selfService,
     audit,
     views,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
+import type { PageScript } from '../factors/passkeys/browser-assets.js';
 import { securePage } from './page-security.js';
 
 /** What each page in views/ is rendered from. Templates escape every value (`<%=`) except the ones named raw here. */
@@ -66,6 +67,11 @@ export interface TotpEnrolmentLocals {
 export interface SecurityPageLocals {
   factors: { id: string; name: string; added: string; lastUsed?: string }[];
   recoveryCodesLeft: number;
+  /** `kind` says whether the key is synced between devices or bound to one authenticator. */
+  passkeys: { id: string; name: string; kind: string; created: string; lastUsed?: string }[];
+  maxPasskeyNameLength: number;
+  /** What went wrong with the passkey form just posted. */
+  passkeyError?: string;
   notice?: string;
   csrf: string;
 }
@@ -96,18 +102,22 @@ export interface Views {
   render<Name extends PageName>(ctx: Context, name: Name, locals: PageLocals[Name], status?: number): Promise<void>;
 }
 
-/** `cache`: keep compiled templates (off in development, so that edits show without a restart). */
-export function createViews({ directory, cache }: { directory: string; cache: boolean }): Views {
+/**
+ * `cache`: keep compiled templates (off in development, so that edits show without a restart).
+ * `scripts`: the script tags of the pages that run any (every other page runs none).
+ */
+export function createViews({ directory, cache, scripts = {} }: { directory: string; cache: boolean; scripts?: Partial<Record<PageName, PageScript[]>> }): Views {
   // strict: templates read `locals.x`, so a misspelt name fails loudly instead of rendering nothing.
   const options = { strict: true, cache, async: false } as const;
   const file = (name: string) => resolve(directory, `${name}.ejs`);
 
   return {
     async render(ctx, name, locals, status = 200) {
-      const nonce = securePage(ctx);
+      const pageScripts = scripts[name] ?? [];
+      const nonce = securePage(ctx, { scripts: pageScripts.length > 0 });
       const title = name === 'error' || name === 'message' ? (locals as PageLocals['error' | 'message']).heading : TITLES[name as Exclude<PageName, 'error' | 'message'>];
       const body = await ejs.renderFile(file(name), locals, options);
-      const html = await ejs.renderFile(file('layout'), { title, nonce, body }, options);
+      const html = await ejs.renderFile(file('layout'), { title, nonce, body, scripts: pageScripts }, options);
       ctx.status = status;
       ctx.type = 'html';
       ctx.body = html;

@@ -12,13 +12,16 @@ import { createTestDatabase } from '../support/database.js';
 import { findFreePort } from '../support/free-port.js';
 import { spawnLatch, type LatchProcess } from '../support/process.js';
 import { startTestServer, stopTestServer } from '../support/test-server.js';
+import { addVirtualAuthenticator, type VirtualAuthenticator } from './virtual-authenticator.js';
 
 /**
  * examples/nextjs, configured as Latch's README tells a user to, signed in and out of a real Latch
  * in headless Chromium: registration on Latch's pages, the profile read and changed through Latch's
  * REST API, the access token renewed (and the refresh token rotated) twice, RP-initiated logout,
  * a forgotten password reset from the mail (read at /dev/mail) in the middle of a sign-in, and the
- * app's access removed from Latch's /account page.
+ * app's access removed from Latch's /account page; then a passkey registered on /account/security, with which the
+ * user signs in again without a password, through the button and through the browser's autofill
+ * (conditional UI), and the app sees it in the ID token's amr.
  *
  * A script, not a jest suite: its steps are one story, each needs the one before it, and what
  * it starts (PostgreSQL, Latch, Next.js, Chromium) is stopped whatever happens. It prints one line
@@ -197,7 +200,8 @@ async function main(): Promise<void> {
   await mkdir(screenshots, { recursive: true });
 
   const [latchPort, metricsPort, appPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
-  const issuer = `http://127.0.0.1:${latchPort}`;
+  // localhost, not 127.0.0.1: WebAuthn takes the RP ID from the issuer's host, and refuses an IP address.
+  const issuer = `http://localhost:${latchPort}`;
   const appUrl = `http://127.0.0.1:${appPort}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const refreshGrants = () => metric(metricsUrl, 'latch_tokens_issued_total{grant_type="refresh_token"}');
@@ -489,12 +493,12 @@ async function main(): Promise<void> {
     if (!page) throw new Error('no page');
     await page.getByLabel('Email', { exact: true }).fill(user.email);
     await page.getByLabel('Password', { exact: true }).fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').waitFor();
     await screenshot('latch-old-password-refused');
     await page.getByLabel('Email', { exact: true }).fill(user.email);
     await page.getByLabel('Password', { exact: true }).fill(user.newPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL((url) => url.origin === appUrl);
     await page.getByRole('heading', { name: 'Signed in' }).waitFor();
@@ -533,6 +537,79 @@ async function main(): Promise<void> {
     await page.getByRole('heading', { name: 'Signed out' }).waitFor();
     if (!app?.output().includes('Latch did not renew the tokens')) throw new Error('the app did not try, and fail, to renew its tokens');
     await screenshot('app-signed-out-after-revocation');
+  });
+
+  let authenticator: VirtualAuthenticator | undefined;
+  await step('a passkey is registered on Latch\'s /account/security, with a name', async () => {
+    if (!page || !context) throw new Error('no page');
+    // The tab the rest of the story runs in, with a platform authenticator of its own.
+    authenticator = await addVirtualAuthenticator(context, page);
+    await page.goto(`${issuer}/account/security`);
+    await page.getByRole('heading', { name: 'Passkeys' }).waitFor();
+    await page.getByLabel('Name of the new passkey').fill('This laptop');
+    await screenshot('latch-account-passkeys');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Your passkey has been added').waitFor();
+    await withText(page.locator('strong'), 'This laptop').waitFor();
+    const credentials = await authenticator.credentials();
+    if (credentials.length !== 1 || !credentials[0]?.isResidentCredential) throw new Error(`the authenticator holds ${JSON.stringify(credentials)}, expected one discoverable credential`);
+    await screenshot('latch-account-passkey-added');
+  });
+
+  /** The app's home page, signed in, says how: a passkey (hwk or swk), with user verification. */
+  const expectPasskeyAmr = async () => {
+    if (!page) throw new Error('no page');
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    const amr = (await page.locator('#amr').innerText()).split(' ');
+    if (!(amr.includes('hwk') || amr.includes('swk')) || !amr.includes('user') || amr.includes('pwd')) throw new Error(`the app's ID token says amr ${JSON.stringify(amr)}`);
+    figures.push(`amr after a passkey sign-in: ${amr.join(' ')}`);
+  };
+
+  await step('signed out of Latch, the user signs in to the app with "Sign in with a passkey", no password', async () => {
+    if (!page || !authenticator) throw new Error('no page');
+    // Untouched, the authenticator answers no request: the autofill request the sign-in page
+    // starts then waits (with a touch, Chromium's virtual authenticator would answer it at once).
+    await authenticator.simulatePresence(false);
+    await page.goto(`${issuer}/account`);
+    await page.getByRole('button', { name: 'Sign out this browser' }).click();
+    await page.goto(appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with Latch' }).click();
+    await page.waitForURL((url) => url.origin === issuer && url.pathname.startsWith('/interaction/'));
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    if ((await page.getByLabel('Email', { exact: true }).getAttribute('autocomplete')) !== 'username webauthn') throw new Error('the email field offers no passkeys in its autofill');
+    await screenshot('latch-sign-in-passkey-button');
+    // The touch comes with the button's request: the autofill request it aborted stays unanswered.
+    await authenticator.simulatePresence(true);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL((url) => url.origin === appUrl);
+    await expectPasskeyAmr();
+    await screenshot('app-signed-in-with-passkey');
+  });
+
+  await step('after signing out again, the browser\'s autofill (conditional UI) signs the user in with the passkey', async () => {
+    if (!page || !authenticator) throw new Error('no page');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === issuer);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((url) => url.origin === appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    const signedInBefore = (await authenticator.credentials())[0]?.signCount ?? 0;
+    await page.getByRole('button', { name: 'Sign in with Latch' }).click();
+    // No click and no password: the sign-in page's conditional request is answered from the
+    // email field's passkey autofill, which Chromium's virtual authenticator accepts by itself.
+    await page.getByRole('button', { name: 'Continue' }).waitFor();
+    const signCount = (await authenticator.credentials())[0]?.signCount ?? 0;
+    if (signCount <= signedInBefore) throw new Error('the passkey was not used');
+    await screenshot('latch-consent-after-autofill');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL((url) => url.origin === appUrl);
+    await expectPasskeyAmr();
+    const logs = latch ? latch.stdout() : '';
+    const passkeySignIns = logs.split('\n').filter((line) => line.includes('"event":"interaction.passkey_signed_in"')).length;
+    if (passkeySignIns !== 2) throw new Error(`Latch logged ${passkeySignIns} passkey sign-ins, expected 2`);
+    await screenshot('app-signed-in-with-autofill');
   });
 
   const count = (outcome: Outcome) => results.filter((result) => result.outcome === outcome).length;

@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../../account/account-service.js';
 import type { AuditLog } from '../../audit/audit-log.js';
+import type { Passkeys } from '../../factors/passkeys/passkeys.js';
 import type { RequiredLevel } from '../../factors/authentication-requirement.js';
 import type { FactorService } from '../../factors/factor-service.js';
 import type { SecondFactorKind } from '../../factors/second-factor-kinds.js';
@@ -17,6 +18,7 @@ export interface StepDependencies {
   /** The provider serving now (it is rebuilt when signing keys rotate): read per request. */
   provider: () => Provider;
   accounts: Pick<AccountService, 'authenticate' | 'register' | 'findActive'>;
+  passkeys: Pick<Passkeys, 'signInOptions' | 'signIn'>;
   /** Mails verification links. */
   selfService: Pick<SelfService, 'sendVerification'>;
   views: Views;

@@ -8,6 +8,7 @@ import { createConsentStep } from './consent.js';
 import type { StepDependencies } from './dependencies.js';
 import { createLoginStep } from './login.js';
 import { noticeOf } from './notices.js';
+import { createPasskeyLoginStep } from './passkey-login.js';
 import { createRegistrationStep } from './registration.js';
 import { createSecondFactorStep } from './second-factor.js';
 import { createVerificationStep } from './verification.js';
@@ -22,6 +23,7 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
   const secondFactor = createSecondFactorStep(dependencies);
   const verification = createVerificationStep(dependencies, secondFactor);
   const login = createLoginStep(dependencies, verification, secondFactor);
+  const passkeyLogin = createPasskeyLoginStep(dependencies, login, verification, secondFactor);
   const consent = createConsentStep(dependencies);
   const registration = createRegistrationStep(dependencies, verification, secondFactor);
   const form = [formBody(), refuseUnstorableBody(), csrf.verify()];
@@ -40,6 +42,8 @@ export function createInteractionRouter(dependencies: StepDependencies): Middlew
     }
   });
   router.post('/:uid/login', ...form, login.signIn);
+  router.post('/:uid/passkey/options', ...form, passkeyLogin.options);
+  router.post('/:uid/passkey', ...form, passkeyLogin.signIn);
   router.post('/:uid/second-factor', ...form, secondFactor.verify);
   router.post('/:uid/enrol', ...form, secondFactor.confirmEnrolment);
   router.post('/:uid/enrolled', ...form, secondFactor.continueEnrolled);

@@ -2,7 +2,7 @@ import type { RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
 import { TooManyRequestsError } from '../../errors.js';
-import { acrOf, combinedAmr, LEVEL, type Level } from '../../factors/authentication-levels.js';
+import { acrOf, combinedAmr, LEVEL, levelOfAmr, type Level } from '../../factors/authentication-levels.js';
 import type { TotpEnrolment } from '../../factors/factor-service.js';
 import { clientRequiresMfa } from '../../provider/client-metadata.js';
 import { INTERACTION_PATH } from '../../provider/configuration.js';
@@ -33,6 +33,16 @@ interface PendingSignIn {
 const WRONG_CODE = 'That code is not right, or was used already. Try the next one.';
 const lockedOut = (seconds: number) => `Too many wrong codes. Try again in ${inMinutes(seconds)}.`;
 
+function pendingOf(interaction: Interaction): PendingSignIn | undefined {
+  const pending = interaction.result?.[PENDING] as PendingSignIn | undefined;
+  return pending && typeof pending.accountId === 'string' ? pending : undefined;
+}
+
+/** The account whose second step this interaction waits for, if any: a passkey asked for there must be theirs. */
+export function pendingAccountOf(interaction: Interaction): string | undefined {
+  return pendingOf(interaction)?.accountId;
+}
+
 export interface SecondFactorStep {
   /**
    * Every way a sign-in proves its first factor (password, a verified address after one, a new
@@ -54,10 +64,6 @@ export interface SecondFactorStep {
 }
 
 export function createSecondFactorStep({ provider, accounts, views, csrf, audit, metrics, factors, secondFactorKinds, requiredLevel }: StepDependencies): SecondFactorStep {
-  const pendingOf = (interaction: Interaction): PendingSignIn | undefined => {
-    const pending = interaction.result?.[PENDING] as PendingSignIn | undefined;
-    return pending && typeof pending.accountId === 'string' ? pending : undefined;
-  };
   const keep = async (interaction: Interaction, pending: PendingSignIn) => {
     interaction.result = { [PENDING]: pending };
     await interaction.persist();
@@ -117,6 +123,8 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
     async afterFirstFactor(ctx, interaction, userId, { amr, via }) {
       const client = await clientOf(provider(), interaction);
       const required = await requiredLevel({ acrValues: interaction.params.acr_values, clientRequiresMfa: client ? clientRequiresMfa(client) : false, userId });
+      // A first factor that is two in itself (a passkey with user verification) needs no second, if it reaches the level required.
+      if (levelOfAmr(amr) >= Math.max(required, LEVEL.mfa)) return finish(ctx, interaction, userId, amr, via);
       const enrolled = (await enrolledKinds(userId)).filter((kind) => !kind.backup);
       // A user who has a second factor always gives it: there is no weaker way in beside it.
       if (enrolled.length === 0 && required <= LEVEL.pwd) return finish(ctx, interaction, userId, amr, via);
@@ -161,7 +169,7 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
 
       let methods: string[] | null;
       try {
-        methods = await kind.verify(pending.accountId, input);
+        methods = await kind.verify(pending.accountId, input, { interactionUid: interaction.uid, ip: ctx.ip });
       } catch (error) {
         if (!(error instanceof TooManyRequestsError)) throw error;
         await audit.record('interaction.second_factor_locked_out', { userId: pending.accountId, kind: kind.kind });
