@@ -132,6 +132,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     metrics,
     audit,
     observe: sightings.observe,
+    requestScope: (run) => oidcStore.withinRequest(run),
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
