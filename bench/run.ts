@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startChild, type Child } from './child.js';
 import { codeFlow, postSignIn, prepareSignIn, type App, type PreparedSignIn, type Tokens } from './flows.js';
+import { measureColdStart, type ColdStart, type Start } from './cold-start.js';
 import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operation } from './load.js';
 import { openBenchDatabase, type BenchDatabase } from './postgres.js';
 import { freePort } from './ports.js';
@@ -46,6 +47,8 @@ function ok({ status, body }: { status: number; body: string }, expected?: numbe
 export interface Sample extends Measurement {
   cpuMsPerRequest: number;
   statementsPerRequest: number | undefined;
+  /** The server's RSS right after the measurement: which scenario grows it. */
+  rssBytes: number;
 }
 
 /** Measures one operation against one server: throughput, latency, the server's CPU and the statements it ran. */
@@ -60,10 +63,10 @@ export async function measure(server: Child, operation: Operation, options: { da
 async function withUsage(measured: Measurement, server: Child, cpuBefore: number, database: BenchDatabase | undefined, statementsBefore: number | undefined): Promise<Sample> {
   const after = await server.usage();
   const statementsAfter = await database?.statements();
-  rss.during = Math.max(rss.during, after.rssBytes);
   const perRequest = (value: number) => value / Math.max(1, measured.requests);
   return {
     ...measured,
+    rssBytes: after.rssBytes,
     cpuMsPerRequest: perRequest((after.cpuMicros - cpuBefore) / 1000),
     statementsPerRequest: statementsBefore === undefined || statementsAfter === undefined ? undefined : perRequest(statementsAfter - statementsBefore),
   };
@@ -80,7 +83,7 @@ interface Row {
   latency?: { limitMs: number };
 }
 
-const rss = { idle: 0, during: 0, after: 0, settled: 0, heapIdle: 0, heapSettled: 0 };
+const rss = { idle: 0, during: 0, after: 0, settled: 0, heapIdle: 0, heapSettled: 0, externalIdle: 0, externalSettled: 0 };
 /** Per profiled scenario: its CPU profile and the statements it ran, with their call counts. */
 const profiles: [string, ProfileSummary, [string, number][]][] = [];
 
@@ -108,13 +111,14 @@ try {
   const config = loadConfig(latchEnvironment);
   const spawned = performance.now();
   const latch = await startChild('latch', latchEnvironment);
-  // From spawn to listening on a migrated database: includes tsx compiling the TypeScript, which `npm start` does not.
-  const coldStartMs = performance.now() - spawned;
+  // From spawn to listening on a migrated database, under tsx (which compiles the TypeScript as it loads).
+  const tsxStartMs = performance.now() - spawned;
   children.push(latch);
   await latch.call('gc');
   const idle = await latch.usage();
   rss.idle = idle.rssBytes;
   rss.heapIdle = idle.heapUsedBytes;
+  rss.externalIdle = idle.externalBytes;
 
   const { machine, app: appClient } = await latch.call<{ machine: { id: string; secret: string }; app: { id: string; secret: string } }>('seed', { redirectUri: REDIRECT_URI });
   const app: App = { ...appClient, redirectUri: REDIRECT_URI };
@@ -264,6 +268,7 @@ try {
   const openBare = await withUsage(await openLoop(bareOp('POST', '/token', machineForm, () => 'grant_type=client_credentials'), rate, openBounds), bare, bareCpu, undefined, undefined);
   rows.push({ scenario: `client_credentials at ${rate}/s (open loop)`, latch: openLatch, floorName: 'bare oidc-provider, same rate', floor: openBare, latency: { limitMs: 20 } });
 
+  rss.during = Math.max(...rows.map((row) => row.latch.rssBytes));
   rss.after = (await latch.usage()).rssBytes;
   await latch.call('gc');
   await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -271,8 +276,10 @@ try {
   const settled = await latch.usage();
   rss.settled = settled.rssBytes;
   rss.heapSettled = settled.heapUsedBytes;
+  rss.externalSettled = settled.externalBytes;
 
-  printReport(rows, { database: database.description, argon2: config.argon2, coldStartMs });
+  const coldStart = await measureColdStart(database, latchEnvironment);
+  printReport(rows, { database: database.description, argon2: config.argon2, coldStart, tsxStartMs });
   if (SCALE) {
     await runScale({ database, latchEnvironment, first: latch, machineForm, appForm, chains: tokens.slice(CONCURRENCY).map((token) => token.refresh_token ?? ''), jwtTokens, bounds, concurrency: CONCURRENCY });
   }
@@ -283,17 +290,17 @@ try {
 }
 process.exit(0);
 
-function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number }; coldStartMs: number }): void {
+function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number }; coldStart: ColdStart; tsxStartMs: number }): void {
   const require = createRequire(import.meta.url);
   const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version;
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(`Latch bench, ${new Date().toISOString()}: node ${process.version}, oidc-provider ${version('oidc-provider')}, ${context.database}`);
   out(`${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores; argon2id m=${context.argon2.memoryCost} t=${context.argon2.timeCost} p=${context.argon2.parallelism}`);
-  out(`${SECONDS} s per measurement${Number.isFinite(MAX_REQUESTS) ? ` or ${MAX_REQUESTS} requests` : ''}, ${CONCURRENCY} concurrent, loopback; CPU is the server process's; statements from pg_stat_statements`);
+  out(`${SECONDS} s per measurement${Number.isFinite(MAX_REQUESTS) ? ` or ${MAX_REQUESTS} requests` : ''}, ${CONCURRENCY} concurrent, loopback; CPU is the server process's; statements from pg_stat_statements; RSS (MiB) is Latch's after the scenario`);
   out();
-  const columns: [string, number][] = [['scenario', 40], ['req/s', 8], ['p50 ms', 8], ['p99 ms', 8], ['errors', 7], ['CPU ms', 7], ['stmts', 6], ['floor', 37], ['floor/s', 8], ['fl p99', 7], ['fl CPU', 7], ['ratio', 6], ['target', 8], ['', 4]];
-  const line = (cells: string[]) => out(cells.map((cell, index) => (index === 0 || index === 7 ? cell.padEnd(columns[index]?.[1] ?? 0) : cell.padStart(columns[index]?.[1] ?? 0))).join(' '));
+  const columns: [string, number][] = [['scenario', 40], ['req/s', 8], ['p50 ms', 8], ['p99 ms', 8], ['errors', 7], ['CPU ms', 7], ['stmts', 6], ['RSS', 5], ['floor', 37], ['floor/s', 8], ['fl p99', 7], ['fl CPU', 7], ['ratio', 6], ['target', 8], ['', 4]];
+  const line = (cells: string[]) => out(cells.map((cell, index) => (index === 0 || index === 8 ? cell.padEnd(columns[index]?.[1] ?? 0) : cell.padStart(columns[index]?.[1] ?? 0))).join(' '));
   line(columns.map(([name]) => name));
   for (const row of rows) {
     const { latch, floor } = row;
@@ -308,6 +315,7 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
       String(latch.errors),
       latch.cpuMsPerRequest.toFixed(2),
       latch.statementsPerRequest === undefined ? '–' : latch.statementsPerRequest.toFixed(1),
+      (latch.rssBytes / 1024 / 1024).toFixed(0),
       row.floorName,
       floor ? floor.perSecond.toFixed(0) : '–',
       floor?.p99 === undefined ? '–' : floor.p99.toFixed(1),
@@ -318,9 +326,14 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
     ]);
   }
   out();
-  out(`Latch cold start (spawn to listening, TypeScript compiled on the fly by tsx): ${context.coldStartMs.toFixed(0)} ms`);
+  const { coldStart } = context;
+  const start = ({ ms, cpuMs }: Start) => `${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms)`;
+  out(
+    `Latch cold start, spawn to listening: node dist/main.js ${start(coldStart.restart)} (target: under 1 s), with MIGRATE_ON_START ${start(coldStart.restartCheckingMigrations)}; ` +
+      `first run on an empty database (migrations, keys) ${start(coldStart.firstRun)}; under tsx ${context.tsxStartMs.toFixed(0)} ms${coldStart.built ? ' (dist was built first)' : ''}`,
+  );
   out(`glibc malloc: ${describeMalloc(mallocEnvironment(environment.BENCH_MALLOC))}`);
-  out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle); V8 heap after GC: idle ${mib(rss.heapIdle)}, after the bench ${mib(rss.heapSettled)}`);
+  out(`Latch RSS: idle ${mib(rss.idle)}, peak during load ${mib(rss.during)}, right after ${mib(rss.after)}, 5 s later ${mib(rss.settled)} (target: under 200 MiB, back near idle); V8 heap after GC: idle ${mib(rss.heapIdle)}, after the bench ${mib(rss.heapSettled)}; outside the heap (buffers, WebAssembly): idle ${mib(rss.externalIdle)}, after ${mib(rss.externalSettled)}`);
   for (const [name, summary, statements] of profiles) {
     out();
     out(`profile ${name} (${summary.file}):`);

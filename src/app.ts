@@ -223,6 +223,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     audit,
     observe: sightings.observe,
     authorization: tokenAuthorization,
+    requestScope: (run) => oidcStore.withinRequest(run),
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;

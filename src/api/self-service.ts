@@ -42,7 +42,7 @@ export function mountSelfServiceRoutes(routes: ApiRoutes, { selfService }: { sel
       problems: ['too_many_requests', 'internal', 'unavailable'],
     },
     async (ctx) => {
-      await selfService.sendVerification(callerOf(ctx).user.id);
+      await selfService.sendVerification(callerOf(ctx).user);
       return { status: 202, body: { message: 'Unless the address is verified already, a new link is on its way to it; earlier ones no longer work.' } };
     },
   );

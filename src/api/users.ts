@@ -41,7 +41,7 @@ export function mountUserRoutes(
       if (wait !== null) throw new TooManyRequestsError('Too many accounts have been registered from your network. Try again later.', wait);
       const user = await accounts.register(input);
       try {
-        await selfService.sendVerification(user.id);
+        await selfService.sendVerification(user);
       } catch (error) {
         // The account exists either way: its owner can ask for a link later.
         if (!(error instanceof TooManyRequestsError)) throw error;

@@ -1,3 +1,4 @@
+import type { CompanionStatement } from '../db/companion-statement.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { SECRET_FIELDS, type Logger } from '../logger.js';
@@ -40,6 +41,11 @@ export interface AuditLog {
    * already happened.
    */
   record(event: string, fields?: AuditFields, db?: Database): Promise<void>;
+  /**
+   * Runs the change and appends the event in one statement, for a hot path where each round trip
+   * counts: both or neither, and a failure fails the caller, as in a transaction.
+   */
+  recordAlong(change: CompanionStatement, event: string, fields?: AuditFields): Promise<void>;
   /** Newest first. */
   list(query: AuditQuery): Promise<AuditEvent[]>;
 }
@@ -48,21 +54,26 @@ const SECRET = new Set(SECRET_FIELDS.map((field) => field.toLowerCase()));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function createAuditLog({ prisma, logger, now = () => new Date() }: { prisma: PrismaClient; logger: Logger; now?: () => Date }): AuditLog {
+  /** The event's row, its log line written. */
+  const rowOf = (event: string, { userId, actor, ...rest }: AuditFields) => {
+    const details = detailsOf(rest);
+    const { ip, userAgent } = currentOrigin();
+    logger.info({ event, userId, actor, ...details }, event);
+    return {
+      at: now(),
+      event,
+      actor: actor ?? userId ?? null,
+      // A user id that is not a UUID names no user (a typed email, say): it is not stored as one.
+      subjectId: userId !== undefined && UUID.test(userId) ? userId : null,
+      ip: ip ?? null,
+      userAgent: userAgent ?? null,
+      details: details as Prisma.InputJsonObject,
+    };
+  };
+
   return {
-    async record(event, { userId, actor, ...rest } = {}, db) {
-      const details = detailsOf(rest);
-      const { ip, userAgent } = currentOrigin();
-      logger.info({ event, userId, actor, ...details }, event);
-      const row = {
-        at: now(),
-        event,
-        actor: actor ?? userId ?? null,
-        // A user id that is not a UUID names no user (a typed email, say): it is not stored as one.
-        subjectId: userId !== undefined && UUID.test(userId) ? userId : null,
-        ip: ip ?? null,
-        userAgent: userAgent ?? null,
-        details: details as Prisma.InputJsonObject,
-      };
+    async record(event, fields = {}, db) {
+      const row = rowOf(event, fields);
       if (db) {
         await db.auditEvent.create({ data: row, select: { id: true } });
         return;
@@ -72,6 +83,23 @@ export function createAuditLog({ prisma, logger, now = () => new Date() }: { pri
       } catch (error) {
         logger.error({ event: 'audit.not_stored', audited: event, err: error }, 'could not store an audit event');
       }
+    },
+
+    async recordAlong({ items, values }, event, fields = {}) {
+      const row = rowOf(event, fields);
+      const next = values.length;
+      await prisma.$executeRawUnsafe(
+        `WITH ${items} INSERT INTO audit_events (at, event, actor, subject_id, ip, user_agent, details)
+         VALUES ($${next + 1}::timestamptz, $${next + 2}, $${next + 3}, $${next + 4}::uuid, $${next + 5}, $${next + 6}, $${next + 7}::jsonb)`,
+        ...values,
+        row.at,
+        row.event,
+        row.actor,
+        row.subjectId,
+        row.ip,
+        row.userAgent,
+        JSON.stringify(row.details),
+      );
     },
 
     async list({ subjectId, event, since, before, limit }) {

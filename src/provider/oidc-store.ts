@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AdapterPayload } from 'oidc-provider';
 import type pg from 'pg';
 import type { Invalidation } from '../db/invalidation.js';
@@ -42,6 +43,13 @@ export interface OidcStore {
   list(model: string, now: Date): Promise<AdapterPayload[]>;
   /** Deletes the rows expired at `now`, in batches; returns how many. */
   purgeExpired(now: Date): Promise<number>;
+  /**
+   * Runs one request. Inside it, finding a refresh token also reads its grant and its session in the
+   * same statement, and serves them to this request's next find of either without a round trip (the
+   * refresh grant asks for all three in a row). Nothing read ahead outlives the request, and any write
+   * through the store within it drops what was read ahead.
+   */
+  withinRequest<T>(run: () => Promise<T>): Promise<T>;
 }
 
 export interface OidcStoreOptions {
@@ -61,11 +69,25 @@ export const CLIENT_CHANNEL = 'latch_clients';
 const CLIENT_CACHE_MAX = 10_000;
 
 type StoredRow = { payload: AdapterPayload; consumed_at: Date | null; expires_at: Date | null };
+/**
+ * What one request read ahead, by `model id` (finds) or `model uid:uid` (findByUid); null: known absent.
+ * `writes` counts the request's writes, so that a read which started before one keeps nothing.
+ */
+type ReadAhead = { rows: Map<string, StoredRow | null>; writes: number };
 
 const NOT_EXPIRED = '(expires_at IS NULL OR expires_at > $3)';
 const COLUMNS = 'payload, consumed_at, expires_at';
 const SELECT_ONE = `SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND id = $2 AND ${NOT_EXPIRED}`;
 const SELECT_MODELS = `SELECT model, ${COLUMNS} FROM oidc_payloads WHERE model = ANY($1) AND id = $2 AND ${NOT_EXPIRED}`;
+// The refresh token, then its grant and its session, which oidc-provider looks up right after it; all
+// three live at this find's now ($2). A later find of the grant or session judges expiry again at its own.
+const LIVE = (alias: string) => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > $2)`;
+const SELECT_REFRESH_TOKEN_AHEAD = `WITH token AS (SELECT ${COLUMNS} FROM oidc_payloads t WHERE t.model = 'RefreshToken' AND t.id = $1 AND ${LIVE('t')})
+  SELECT 'RefreshToken' AS model, ${COLUMNS} FROM token
+  UNION ALL SELECT 'Grant', g.payload, g.consumed_at, g.expires_at FROM token, oidc_payloads g
+    WHERE g.model = 'Grant' AND g.id = token.payload->>'grantId' AND ${LIVE('g')}
+  UNION ALL SELECT 'Session', s.payload, s.consumed_at, s.expires_at FROM token, LATERAL (
+    SELECT ${COLUMNS} FROM oidc_payloads s WHERE s.model = 'Session' AND s.uid = token.payload->>'sessionUid' AND ${LIVE('s')} LIMIT 1) s`;
 const UPSERT = `INSERT INTO oidc_payloads (model, id, payload, grant_id, account_id, uid, user_code, consumed_at, expires_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
   ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, account_id = EXCLUDED.account_id,
@@ -79,13 +101,27 @@ const UPSERT = `INSERT INTO oidc_payloads (model, id, payload, grant_id, account
 export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientInvalidation }: OidcStoreOptions = {}): OidcStore {
   const rows = async (sql: string, values: unknown[]) => (await pool.query<StoredRow & { model: string }>(sql, values)).rows;
   const clients = clientCache(clientInvalidation);
-  const finds = batchedFinds(rows);
+  const ahead = new AsyncLocalStorage<ReadAhead>();
+  const finds = batchedFinds(rows, () => ahead.getStore());
+  /** What this request read ahead for the key: a row, null when known absent, undefined when not read ahead. */
+  const readAhead = (key: string, now: Date): StoredRow | null | undefined => {
+    const known = ahead.getStore()?.rows.get(key);
+    return known?.expires_at && known.expires_at <= now ? null : known;
+  };
+  // A write may change what was read ahead: the rest of the request reads the database again.
+  const writing = () => {
+    const current = ahead.getStore();
+    if (!current) return;
+    current.writes += 1;
+    current.rows.clear();
+  };
   // A Client's change is announced by the statement that makes it, so that it reaches every process
   // (this one's cache too) when it commits; a CLI, which caches nothing, announces as well.
   const announcing = (model: string, sql: string) => (model === 'Client' ? `WITH changed AS (${sql} RETURNING id) SELECT pg_notify('${CLIENT_CHANNEL}', id) FROM changed` : sql);
 
   return {
     async upsert(model, id, payload, expiresAt) {
+      writing();
       clients.forget(model, id);
       await pool.query(announcing(model, UPSERT), [
         model,
@@ -107,6 +143,8 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
     },
 
     async find(model, id, now) {
+      const known = readAhead(`${model} ${id}`, now);
+      if (known !== undefined) return known ? payloadOf(known) : undefined;
       const cached = clients.get(model, id, now);
       if (cached) return payloadOf(cached);
       const generation = clients.generation();
@@ -116,6 +154,8 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
     },
 
     async findByUid(model, uid, now) {
+      const known = readAhead(`${model} uid:${uid}`, now);
+      if (known !== undefined) return known ? payloadOf(known) : undefined;
       const [row] = await rows(`SELECT ${COLUMNS} FROM oidc_payloads WHERE model = $1 AND uid = $2 AND ${NOT_EXPIRED} LIMIT 1`, [model, uid, now]);
       return row && payloadOf(row);
     },
@@ -128,20 +168,24 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
     async consume(model, id, at) {
       // One conditional UPDATE: atomic across processes, and the first consumption time stands, so
       // that reusing a refresh token inside its reuse grace cannot push the grace window forward.
+      writing();
       await pool.query('UPDATE oidc_payloads SET consumed_at = $3 WHERE model = $1 AND id = $2 AND consumed_at IS NULL', [model, id, at]);
     },
 
     async destroy(model, id) {
+      writing();
       clients.forget(model, id);
       await pool.query(announcing(model, 'DELETE FROM oidc_payloads WHERE model = $1 AND id = $2'), [model, id]);
     },
 
     async revokeByGrantId(model, grantId) {
+      writing();
       await pool.query('DELETE FROM oidc_payloads WHERE model = $1 AND grant_id = $2', [model, grantId]);
     },
 
     async revokeGrant(grantId) {
       // A Grant row is its grant: its id is the grant id, its payload names none.
+      writing();
       const { rowCount } = await pool.query("DELETE FROM oidc_payloads WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)", [grantId]);
       return rowCount ?? 0;
     },
@@ -155,6 +199,7 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
       // is NULL on rows that have no grant (sessions, grants themselves) and would silently keep them.
       // A Grant row is its grant: its id is the grant id, its payload names none. Only the Session
       // row of the kept session stays: other grants made in that session still go.
+      writing();
       const { rowCount } = await pool.query(
         `DELETE FROM oidc_payloads WHERE account_id = $1 AND NOT (
            ($2::text IS NOT NULL AND ((grant_id IS NOT NULL AND grant_id = $2) OR (model = 'Grant' AND id = $2)))
@@ -166,6 +211,7 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
 
     async revokeByClientId(clientId) {
       // No column holds the client: a scan, fine for an administrator's occasional delete.
+      writing();
       const { rowCount } = await pool.query("DELETE FROM oidc_payloads WHERE model <> 'Client' AND payload->>'clientId' = $1", [clientId]);
       return rowCount ?? 0;
     },
@@ -175,6 +221,7 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
     },
 
     async purgeExpired(now) {
+      writing();
       let purged = 0;
       for (;;) {
         // SKIP LOCKED lets several Latch processes purge side by side.
@@ -188,21 +235,40 @@ export function createOidcStore(pool: pg.Pool, { purgeBatchSize = 1000, clientIn
         if (deleted < purgeBatchSize) return purged;
       }
     },
+
+    withinRequest(run) {
+      return ahead.run({ rows: new Map(), writes: 0 }, run);
+    },
   };
 }
 
 /**
  * Finds of one id in several models, made in the same turn of the event loop (introspection looks
  * a token up as an access token, client credentials and refresh token at once), become one statement.
+ * A refresh token found alone, inside a request, brings its grant and session along (see withinRequest).
  */
-function batchedFinds(rows: (sql: string, values: unknown[]) => Promise<(StoredRow & { model: string })[]>) {
-  type Waiting = { model: string; resolve(row: StoredRow | undefined): void; reject(error: unknown): void };
+function batchedFinds(rows: (sql: string, values: unknown[]) => Promise<(StoredRow & { model: string })[]>, currentReadAhead: () => ReadAhead | undefined) {
+  type Waiting = { model: string; readAhead: ReadAhead | undefined; resolve(row: StoredRow | undefined): void; reject(error: unknown): void };
   let pending = new Map<string, { id: string; now: Date; waiting: Waiting[] }>();
+
+  async function select(models: string[], id: string, now: Date, waiting: Waiting[]): Promise<(StoredRow & { model: string })[]> {
+    if (models.length > 1) return rows(SELECT_MODELS, [models, id, now]);
+    const [model] = models as [string];
+    const requests = waiting.flatMap(({ readAhead }) => (readAhead ? [{ readAhead, writes: readAhead.writes }] : []));
+    if (model !== 'RefreshToken' || requests.length === 0) return (await rows(SELECT_ONE, [model, id, now])).map((row) => ({ ...row, model }));
+    const found = await rows(SELECT_REFRESH_TOKEN_AHEAD, [id, now]);
+    const { grantId, sessionUid } = found.find((row) => row.model === 'RefreshToken')?.payload ?? {};
+    for (const { readAhead, writes } of requests) {
+      if (readAhead.writes !== writes) continue;
+      if (typeof grantId === 'string') readAhead.rows.set(`Grant ${grantId}`, found.find((row) => row.model === 'Grant') ?? null);
+      if (typeof sessionUid === 'string') readAhead.rows.set(`Session uid:${sessionUid}`, found.find((row) => row.model === 'Session') ?? null);
+    }
+    return found;
+  }
 
   async function run({ id, now, waiting }: { id: string; now: Date; waiting: Waiting[] }): Promise<void> {
     try {
-      const models = [...new Set(waiting.map((entry) => entry.model))];
-      const found = models.length === 1 ? (await rows(SELECT_ONE, [models[0], id, now])).map((row) => ({ ...row, model: models[0] as string })) : await rows(SELECT_MODELS, [models, id, now]);
+      const found = await select([...new Set(waiting.map((entry) => entry.model))], id, now, waiting);
       for (const entry of waiting) entry.resolve(found.find((row) => row.model === entry.model));
     } catch (error) {
       for (const entry of waiting) entry.reject(error);
@@ -222,7 +288,7 @@ function batchedFinds(rows: (sql: string, values: unknown[]) => Promise<(StoredR
         // Expiry is judged at the caller's now: only finds of the same instant share a statement.
         const key = `${now.getTime()} ${id}`;
         const entry = pending.get(key) ?? { id, now, waiting: [] };
-        entry.waiting.push({ model, resolve, reject });
+        entry.waiting.push({ model, readAhead: currentReadAhead(), resolve, reject });
         pending.set(key, entry);
       });
     },

@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { unstorableUrl } from '../http/input-guard.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { OidcStore } from './oidc-store.js';
 import { RETRY_AFTER_SECONDS } from '../http/problem.js';
 import { createAccessTokenReferences } from './access-token-references.js';
 import { providerConfiguration, type ProviderDependencies } from './configuration.js';
@@ -32,6 +33,7 @@ export function createProviderHost({
   metrics,
   audit,
   observe,
+  requestScope,
   ...dependencies
 }: Omit<ProviderDependencies, 'jwks' | 'references'> & {
   keyRing: KeyRing;
@@ -40,6 +42,8 @@ export function createProviderHost({
   audit: AuditLog;
   /** Listens to the events of every provider built, the first and those after a key rotation. */
   observe?: (provider: Provider) => void;
+  /** Wraps each request the provider serves, so that the store may share reads within it. */
+  requestScope: OidcStore['withinRequest'];
 }): ProviderHost {
   const { config } = dependencies;
   let ring = keyRing;
@@ -76,7 +80,7 @@ export function createProviderHost({
       return async (ctx, next) => {
         const unstorable = unstorableUrl(ctx);
         if (unstorable) return refuse(ctx, new errors.InvalidRequest(unstorable));
-        await translate(ctx, () => built.serve(ctx, next));
+        await requestScope(() => translate(ctx, () => built.serve(ctx, next)));
         if (ctx.state.databaseUnavailable && ctx.status === 500) {
           // An outage is temporary: say so, in the OAuth error format where the endpoint speaks JSON.
           ctx.status = 503;

@@ -35,8 +35,12 @@ export function createPrismaAccountTokens(prisma: Database): AccountTokens {
   return {
     async issue(db, purpose, { userId, email, interactionUid }, { now, expiresAt }) {
       const token = randomBytes(32).toString('base64url');
-      await db.accountToken.deleteMany({ where: { OR: [{ userId, purpose }, { expiresAt: { lte: now } }] } });
-      await db.accountToken.create({ data: { tokenHash: hashOf(token), purpose, userId, email, interactionUid, expiresAt }, select: { tokenHash: true } });
+      // One statement: the earlier token goes as the new one comes (both or neither, inside or outside a transaction).
+      await db.$executeRaw`
+        WITH superseded AS (
+          DELETE FROM account_tokens WHERE (user_id = ${userId}::uuid AND purpose = ${purpose}::"AccountTokenPurpose") OR expires_at <= ${now})
+        INSERT INTO account_tokens (token_hash, purpose, user_id, email, interaction_uid, expires_at)
+        VALUES (${hashOf(token)}, ${purpose}::"AccountTokenPurpose", ${userId}::uuid, ${email}, ${interactionUid}, ${expiresAt})`;
       return token;
     },
 

@@ -3,6 +3,7 @@ import { EmailTakenError, UserNotFoundError } from '../account/errors.js';
 import type { PasswordHasher } from '../account/password-hasher.js';
 import { normalizePassword, type PasswordPolicy } from '../account/password-policy.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
+import type { User } from '../account/user.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
 import { ValidationError } from '../errors.js';
@@ -13,6 +14,9 @@ import { InvalidLinkError } from './errors.js';
 import type { MailThrottle } from '../throttle/mail-throttle.js';
 import { SELF_SERVICE_PATH } from './paths.js';
 
+/** What a verification mail needs to know of its user. */
+export type VerificationRecipient = Pick<User, 'id' | 'email' | 'emailVerified'>;
+
 /** Where a flow goes once its link has been followed. */
 export interface LinkOutcome {
   userId: string;
@@ -21,8 +25,11 @@ export interface LinkOutcome {
 }
 
 export interface SelfService {
-  /** Mails the user a link that verifies their address. TooManyRequestsError past the limit. */
-  sendVerification(userId: string, options?: { interactionUid?: string }): Promise<void>;
+  /**
+   * Mails the user a link that verifies their address. TooManyRequestsError past the limit. Given the
+   * user itself (one just registered, the signed-in caller), it is not read again.
+   */
+  sendVerification(user: string | VerificationRecipient, options?: { interactionUid?: string }): Promise<void>;
   /** Follows a verification link: the address is verified. InvalidLinkError otherwise. */
   verifyEmail(token: string): Promise<LinkOutcome>;
   /**
@@ -110,9 +117,10 @@ export function createSelfService({
   };
 
   return {
-    async sendVerification(userId, { interactionUid } = {}) {
-      const user = await users.findById(userId);
+    async sendVerification(recipient, { interactionUid } = {}) {
+      const user = typeof recipient === 'string' ? await users.findById(recipient) : recipient;
       if (!user) throw new UserNotFoundError();
+      const userId = user.id;
       if (user.emailVerified) return;
       await throttle.attempt('email_verification', user.email, user.id);
       await transaction(async (db) => {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { CompanionStatement } from '../db/companion-statement.js';
 import type { Logger } from '../logger.js';
 
 export interface Limit {
@@ -23,7 +24,14 @@ export interface RateLimits {
    */
   consume(attempts: readonly Counted[]): Promise<number | null>;
   /** Gives attempts back (they turned out not to be the kind counted) and forgets others' counts altogether. */
-  settle(changes: { refund?: readonly Counted[]; clear?: readonly Counted[] }): Promise<void>;
+  settle(changes: Settlement): Promise<void>;
+  /** The same settle, for another statement to run along with itself (see CompanionStatement). */
+  settlement(changes: Settlement): CompanionStatement;
+}
+
+export interface Settlement {
+  refund?: readonly Counted[];
+  clear?: readonly Counted[];
 }
 
 /** How often expired counters are swept, at most; they are harmless meanwhile (read as absent). */
@@ -51,9 +59,11 @@ ON CONFLICT (key) DO UPDATE SET
   END
 RETURNING key, points, ceil(extract(epoch FROM counter.expire - now()))::int AS wait_seconds`;
 
-const SETTLE = `
-WITH cleared AS (DELETE FROM rate_limits WHERE key = ANY($1::text[]))
-UPDATE rate_limits SET points = points - 1 WHERE key = ANY($2::text[]) AND points > 0 AND expire > now()`;
+const SETTLE_ITEMS = `
+cleared AS (DELETE FROM rate_limits WHERE key = ANY($1::text[])),
+refunded AS (UPDATE rate_limits SET points = points - 1 WHERE key = ANY($2::text[]) AND points > 0 AND expire > now())`;
+// A data-modifying WITH item runs whether or not anything reads it.
+const SETTLE = `WITH ${SETTLE_ITEMS} SELECT NULL`;
 
 const keyOf = ({ limit, key }: Counted) => `${limit.keyPrefix}:${key}`;
 
@@ -79,7 +89,11 @@ export function createRateLimits(pool: pg.Pool, { logger }: { logger: Logger }):
     }
   };
 
+  const settlement = ({ refund = [], clear = [] }: Settlement): CompanionStatement => ({ items: SETTLE_ITEMS, values: [clear.map(keyOf), refund.map(keyOf)] });
+
   return {
+    settlement,
+
     async consume(attempts) {
       await sweepIfDue();
       const allowed = new Map(attempts.map((attempt) => [keyOf(attempt), attempt.limit.points]));
@@ -97,9 +111,9 @@ export function createRateLimits(pool: pg.Pool, { logger }: { logger: Logger }):
       return waits.length > 0 ? Math.max(...waits) : null;
     },
 
-    async settle({ refund = [], clear = [] }) {
-      if (refund.length === 0 && clear.length === 0) return;
-      await pool.query({ name: 'rate_limits.settle', text: SETTLE, values: [clear.map(keyOf), refund.map(keyOf)] });
+    async settle(changes) {
+      if (!changes.refund?.length && !changes.clear?.length) return;
+      await pool.query({ name: 'rate_limits.settle', text: SETTLE, values: settlement(changes).values });
     },
   };
 }

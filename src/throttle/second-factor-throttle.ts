@@ -23,7 +23,8 @@ export function createSecondFactorThrottle(rateLimits: RateLimits, limits: Pick<
       const account = { limit: perAccount, key: userId };
       const wait = await rateLimits.consume([account]);
       if (wait !== null) return { allowed: false, retryAfterSeconds: wait };
-      return { allowed: true, succeeded: () => rateLimits.settle({ clear: [account] }) };
+      const settlement = { clear: [account] };
+      return { allowed: true, succeeded: () => rateLimits.settle(settlement), success: rateLimits.settlement(settlement) };
     },
   };
 }

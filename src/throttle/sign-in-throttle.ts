@@ -1,10 +1,17 @@
 import { createHash } from 'node:crypto';
+import type { CompanionStatement } from '../db/companion-statement.js';
 import { normalizeEmail } from '../account/email.js';
 import { networkKey } from './network-key.js';
 import type { Limit, RateLimits } from './rate-limits.js';
 
 export type SignInGate =
-  | { allowed: true; /** The credentials were right: this attempt does not count. */ succeeded(): Promise<void> }
+  | {
+      allowed: true;
+      /** The credentials were right: this attempt does not count. */
+      succeeded(): Promise<void>;
+      /** What succeeded() does, as a statement to run along another (the sign-in's audit record): one round trip for both. */
+      success: CompanionStatement;
+    }
   | { allowed: false; retryAfterSeconds: number };
 
 export interface SignInThrottle {
@@ -39,9 +46,11 @@ export function createSignInThrottle(rateLimits: RateLimits, limits: SignInLimit
       const account = { limit: perAccount, key: accountKey(email) };
       const wait = await rateLimits.consume([network, account]);
       if (wait !== null) return { allowed: false, retryAfterSeconds: wait };
+      const settlement = { clear: [account], refund: [network] };
       return {
         allowed: true,
-        succeeded: () => rateLimits.settle({ clear: [account], refund: [network] }),
+        succeeded: () => rateLimits.settle(settlement),
+        success: rateLimits.settlement(settlement),
       };
     },
   };

@@ -174,6 +174,16 @@ describe('successful sign-ins', () => {
     expect((await attempt(user.email, 'wrong password guess')).status).toBe(401);
   });
 
+  it('give the attempt back in the statement that records them', async () => {
+    const user = await createUser();
+    expect((await attempt(user.email, 'wrong password guess')).status).toBe(401);
+    expect(signedIn(await attempt(user.email, PASSWORD))).toBe(true);
+
+    // The account's count is cleared, the address's attempt refunded (its failure stays), the event stored.
+    expect(await query(running.databaseUrl, "SELECT key LIKE 'signin_ip:%' AS network, points FROM rate_limits ORDER BY key")).toEqual([{ network: true, points: 1 }]);
+    expect(await query(running.databaseUrl, "SELECT event FROM audit_events WHERE subject_id = $1 AND event LIKE 'interaction.sign%'", [user.id])).toEqual([{ event: 'interaction.signed_in' }]);
+  });
+
   it("clear the account's failures", async () => {
     const user = await createUser();
     // Two rounds: more failures than the account allows in all, fewer than the address allows.

@@ -4,6 +4,7 @@ import { Browser } from '../support/browser.js';
 import { registerClient } from '../support/clients.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, relyingParty, signIn, type TestUser } from '../support/sign-in.js';
+import { query } from '../support/sql.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 const SIGNED_OUT_URI = 'http://127.0.0.1:9/signed-out';
@@ -199,6 +200,18 @@ describe('refresh tokens', () => {
     } finally {
       await graceful.stop();
     }
+  });
+
+  it('a refresh sees the grant as it is now, not as the previous refresh read it', async () => {
+    const { configuration } = await confidentialClient();
+    const { tokens } = await signIn(configuration, user, { params: { prompt: 'consent' } });
+    const rotated = await oidc.refreshTokenGrant(configuration, tokens.refresh_token as string);
+    // That request read the grant along with the refresh token; then the grant goes, its tokens left in place.
+    const [token] = await query<{ grant_id: string }>(running.databaseUrl, "SELECT grant_id FROM oidc_payloads WHERE model = 'RefreshToken' AND id = $1", [rotated.refresh_token]);
+    expect(token?.grant_id).toEqual(expect.any(String));
+    await query(running.databaseUrl, "DELETE FROM oidc_payloads WHERE model = 'Grant' AND id = $1", [token?.grant_id]);
+
+    await expect(oidc.refreshTokenGrant(configuration, rotated.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('revoking a refresh token revokes the grant and its access tokens', async () => {

@@ -66,14 +66,13 @@ export function createLoginStep(
         metrics.signIns.inc({ outcome: 'failed' });
         return render(ctx, interaction, { email, error: WRONG_CREDENTIALS, status: 401 });
       }
-      // The password was right: whatever follows, this was no guess.
-      await gate.succeeded();
-
+      // The password was right: whatever follows, this was no guess. The attempt is given back in
+      // the statement that records the outcome.
       if (requireEmailVerification && !user.emailVerified) {
-        await audit.record('interaction.sign_in_unverified', { userId: user.id });
+        await audit.recordAlong(gate.success, 'interaction.sign_in_unverified', { userId: user.id });
         return verification.checkInbox(ctx, interaction, user.id);
       }
-      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'] });
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], passwordGate: gate });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { RouterContext } from '@koa/router';
 import type { Interaction } from 'oidc-provider';
 import { EmailTakenError } from '../../account/errors.js';
 import { MIN_PASSWORD_LENGTH } from '../../account/password-policy.js';
+import type { User } from '../../account/user.js';
 import { TooManyRequestsError, ValidationError } from '../../errors.js';
 import { formField } from '../form.js';
 import { clientNameFor, currentInteraction, showCurrentStep } from '../interaction-session.js';
@@ -72,11 +73,10 @@ export function createRegistrationStep(
         return render(ctx, interaction, values, { form: `Too many accounts have been created from your network. Try again in ${inMinutes(wait)}.` }, 429);
       }
 
-      let userId: string;
+      let user: User;
       try {
         const name = values.name.trim();
-        const user = await accounts.register({ email: values.email, password: formField(ctx, 'password'), ...(name ? { name } : {}) });
-        userId = user.id;
+        user = await accounts.register({ email: values.email, password: formField(ctx, 'password'), ...(name ? { name } : {}) });
       } catch (error) {
         if (error instanceof ValidationError) return render(ctx, interaction, values, fieldErrorsOf(error), 400);
         if (error instanceof EmailTakenError) return render(ctx, interaction, values, { email: `${error.message} Sign in instead.` }, 409);
@@ -84,11 +84,12 @@ export function createRegistrationStep(
       }
 
       try {
-        await selfService.sendVerification(userId, { interactionUid: interaction.uid });
+        await selfService.sendVerification(user, { interactionUid: interaction.uid });
       } catch (error) {
         // The account exists either way; the "check your inbox" page offers a new link.
         if (!(error instanceof TooManyRequestsError)) throw error;
       }
+      const userId = user.id;
       if (requireEmailVerification) return verification.checkInbox(ctx, interaction, userId, 200);
       // A new account has no second factor: one a client or MFA_REQUIRED needs is set up right away.
       await secondFactor.afterFirstFactor(ctx, interaction, userId, { amr: ['pwd'], via: 'registration' });

@@ -9,6 +9,7 @@ import { INTERACTION_PATH } from '../../provider/configuration.js';
 import { formField } from '../form.js';
 import { clientNameFor, clientOf, currentInteraction, finishInteraction, showCurrentStep } from '../interaction-session.js';
 import type { StepDependencies } from './dependencies.js';
+import type { SignInGate } from '../../throttle/sign-in-throttle.js';
 import { inMinutes, setRetryAfter } from './retry-after.js';
 
 /**
@@ -43,6 +44,9 @@ export function pendingAccountOf(interaction: Interaction): string | undefined {
   return pendingOf(interaction)?.accountId;
 }
 
+/** The sign-in throttle's attempt of a right password: given back with the sign-in's audit record when it finishes, at once otherwise. */
+type PasswordGate = Pick<Extract<SignInGate, { allowed: true }>, 'succeeded' | 'success'>;
+
 export interface SecondFactorStep {
   /**
    * Every way a sign-in proves its first factor (password, a verified address after one, a new
@@ -50,7 +54,7 @@ export interface SecondFactorStep {
    * for the user's second factor, or having one set up, first; else the client gets
    * unmet_authentication_requirements. There is no other way to finish a login.
    */
-  afterFirstFactor(ctx: Context, interaction: Interaction, userId: string, options: { amr: string[]; via?: string }): Promise<void>;
+  afterFirstFactor(ctx: Context, interaction: Interaction, userId: string, options: { amr: string[]; via?: string; passwordGate?: PasswordGate }): Promise<void>;
   /** The page of a pending second step; false when the interaction has none. */
   show(ctx: Context, interaction: Interaction): Promise<boolean>;
   /** POST /interaction/:uid/second-factor */
@@ -69,9 +73,10 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
     await interaction.persist();
   };
 
-  const finish = async (ctx: Context, interaction: Interaction, accountId: string, amr: string[], via?: string) => {
+  const finish = async (ctx: Context, interaction: Interaction, accountId: string, amr: string[], via?: string, passwordGate?: PasswordGate) => {
     const acr = acrOf(amr);
-    await audit.record('interaction.signed_in', { userId: accountId, clientId: interaction.params.client_id, amr, acr, ...(via ? { via } : {}) });
+    const fields = { userId: accountId, clientId: interaction.params.client_id, amr, acr, ...(via ? { via } : {}) };
+    await (passwordGate ? audit.recordAlong(passwordGate.success, 'interaction.signed_in', fields) : audit.record('interaction.signed_in', fields));
     metrics.signIns.inc({ outcome: 'succeeded' });
     await finishInteraction(ctx, provider(), { login: { accountId, amr, acr } }, { merge: false });
   };
@@ -120,14 +125,15 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
   };
 
   return {
-    async afterFirstFactor(ctx, interaction, userId, { amr, via }) {
+    async afterFirstFactor(ctx, interaction, userId, { amr, via, passwordGate }) {
       const client = await clientOf(provider(), interaction);
       const required = await requiredLevel({ acrValues: interaction.params.acr_values, clientRequiresMfa: client ? clientRequiresMfa(client) : false, userId });
       // A first factor that is two in itself (a passkey with user verification) needs no second, if it reaches the level required.
-      if (levelOfAmr(amr) >= Math.max(required, LEVEL.mfa)) return finish(ctx, interaction, userId, amr, via);
+      if (levelOfAmr(amr) >= Math.max(required, LEVEL.mfa)) return finish(ctx, interaction, userId, amr, via, passwordGate);
       const enrolled = (await enrolledKinds(userId)).filter((kind) => !kind.backup);
       // A user who has a second factor always gives it: there is no weaker way in beside it.
-      if (enrolled.length === 0 && required <= LEVEL.pwd) return finish(ctx, interaction, userId, amr, via);
+      if (enrolled.length === 0 && required <= LEVEL.pwd) return finish(ctx, interaction, userId, amr, via, passwordGate);
+      await passwordGate?.succeeded();
 
       const pending: PendingSignIn = { accountId: userId, amr, required: Math.max(required, LEVEL.mfa), stage: 'verify' };
       if (enrolled.length > 0) {
