@@ -1,3 +1,4 @@
+import { isUuid } from '../account/user-repository.js';
 import type { Database } from '../db/prisma.js';
 
 export interface StoredFactor {
@@ -19,7 +20,9 @@ export const factorRepository = {
     await db.userFactor.create({ data: factor, select: { id: true } });
   },
 
-  find(db: Database, userId: string, id: string): Promise<StoredFactor | null> {
+  // Ids come from forms: one that is no UUID names no factor (and would not cast).
+  async find(db: Database, userId: string, id: string): Promise<StoredFactor | null> {
+    if (!isUuid(id)) return null;
     return db.userFactor.findFirst({ where: { id, userId }, select: FACTOR_COLUMNS });
   },
 
@@ -53,6 +56,7 @@ export const factorRepository = {
   },
 
   async delete(db: Database, userId: string, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
     return (await db.userFactor.deleteMany({ where: { id, userId } })).count === 1;
   },
 

@@ -252,9 +252,9 @@ function requests(): fc.Arbitrary<FuzzRequest> {
     .tuple(fc.constantFrom('/jwks', '/.well-known/openid-configuration'), queryString(oauthParameters))
     .map(([path, query]): FuzzRequest => ({ surface: 'metadata', method: 'GET', path, query, headers: headersOf(undefined, undefined) }));
 
-  const pageFields = { csrf: fc.oneof({ weight: 3, arbitrary: fc.constant(interaction.csrf) }, { weight: 1, arbitrary: text }), email: fc.oneof(text, fc.constant(user.email)), password: secret, name: text };
+  const pageFields = { csrf: fc.oneof({ weight: 3, arbitrary: fc.constant(interaction.csrf) }, { weight: 1, arbitrary: text }), email: fc.oneof(text, fc.constant(user.email)), password: secret, name: text, kind: fc.oneof(text, fc.constantFrom('totp', 'recovery_code')), code: text, recovery_code: text };
   const pages = fc.oneof(
-    fc.tuple(fc.constantFrom('login', 'register'), formBody(pageFields), fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentType })).map(
+    fc.tuple(fc.constantFrom('login', 'register', 'second-factor', 'enrol', 'enrolled', 'enrol-cancel'), formBody(pageFields), fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentType })).map(
       ([step, body, type]): FuzzRequest => ({ surface: 'page', method: 'POST', path: `/interaction/${interaction.uid}/${step}`, body, headers: { ...headersOf(type, undefined, 'text/html'), cookie: interaction.cookie } }),
     ),
     fc.tuple(pathSegment, fc.constantFrom('', '/register', '/login', '/confirm'), fc.constantFrom('GET', 'POST'), queryString(pageFields)).map(
@@ -275,15 +275,27 @@ function requests(): fc.Arbitrary<FuzzRequest> {
     client: text,
     session: text,
     token: text,
+    factor: text,
+    code: text,
   };
   const accountPosts = fc
-    .tuple(fc.constantFrom('/account/profile', '/account/email', '/account/password', '/account/apps/revoke', '/account/sessions/end'), formBody(accountFields), fc.boolean(), fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentType }))
+    .tuple(fc.constantFrom(
+        '/account/profile',
+        '/account/email',
+        '/account/password',
+        '/account/apps/revoke',
+        '/account/sessions/end',
+        '/account/security/totp',
+        '/account/security/totp/confirm',
+        '/account/security/factors/remove',
+        '/account/security/recovery-codes',
+      ), formBody(accountFields), fc.boolean(), fc.oneof({ weight: 4, arbitrary: fc.constant('application/x-www-form-urlencoded') }, { weight: 1, arbitrary: contentType }))
     .map(([path, body, signedIn, type]): FuzzRequest => ({ surface: 'page', method: 'POST', path, body, headers: { ...headersOf(type, undefined, 'text/html'), ...(signedIn ? { cookie: account.cookie } : {}) } }));
   const selfServicePages = fc
     .tuple(fc.constantFrom('forgot-password', 'reset-password', 'verify-email', 'confirm-email'), fc.constantFrom('GET', 'POST'), queryString(accountFields), formBody(accountFields))
     .map(([page, method, query, body]): FuzzRequest => ({ surface: 'page', method, path: `/self-service/${page}`, query, body: method === 'POST' ? body : undefined, headers: headersOf(method === 'POST' ? 'application/x-www-form-urlencoded' : undefined, undefined, 'text/html') }));
   const accountGets = fc
-    .tuple(fc.constantFrom('/account', '/account/callback', '/dev/mail', '/'), queryString(oauthParameters))
+    .tuple(fc.constantFrom('/account', '/account/callback', '/account/security', '/dev/mail', '/'), queryString(oauthParameters))
     .map(([path, query]): FuzzRequest => ({ surface: 'page', method: 'GET', path, query, headers: headersOf(undefined, undefined, 'text/html') }));
   const selfServiceApi = fc
     .tuple(fc.constantFrom('/api/v1/password-resets', '/api/v1/users/me/email-verification', '/api/v1/users/me/grants', '/api/v1/users/me/sessions'), jsonBody({ email: text }), fc.constantFrom('POST', 'GET', 'DELETE'), authorization())
