@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { adminClientToken } from '../support/admin.js';
+import { adminClientToken, storeAdminClient, tokenAt } from '../support/admin.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch } from '../support/latch.js';
 import { spawnLatch, type LatchProcess } from '../support/process.js';
-import { query } from '../support/sql.js';
 
 const ROLES = '/api/v1/admin/roles';
 
@@ -52,18 +50,7 @@ describe('with ADMIN_PORT', () => {
       LATCH_COOKIE_KEYS: 'admin-port-cookie-key-0123456789abcdef',
       LATCH_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString('base64url'),
     });
-    // An admin machine client, as `clients create --admin` stores one: its row, and the admin role the start seeded.
-    const clientId = `admin-${randomBytes(4).toString('hex')}`;
-    const secret = randomBytes(32).toString('base64url');
-    const metadata = { client_id: clientId, client_secret: secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'admin', token_endpoint_auth_method: 'client_secret_basic' };
-    await query(database.url, "INSERT INTO oidc_payloads (model, id, payload) VALUES ('Client', $1, $2)", [clientId, metadata]);
-    await query(database.url, "INSERT INTO client_roles (client_id, role_id) SELECT $1, id FROM roles WHERE name = 'admin'", [clientId]);
-    const response = await fetch(`${publicUrl}/token`, {
-      method: 'POST',
-      headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'admin' }),
-    });
-    ({ access_token: token } = (await response.json()) as { access_token: string });
+    token = await tokenAt(publicUrl, await storeAdminClient(database.url), { scope: 'admin' });
   });
 
   afterAll(async () => {
