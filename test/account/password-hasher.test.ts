@@ -1,5 +1,7 @@
 import argon2 from 'argon2';
 import { createPasswordHasher } from '../../src/account/password-hasher.js';
+import { NO_PASSWORD } from '../../src/account/password-hashes/registry.js';
+import bcrypt from 'bcryptjs';
 import { medianMilliseconds } from './timing.js';
 
 // Far below production cost, to keep the suite fast; what matters here is that the parameters are honoured.
@@ -38,6 +40,21 @@ describe('password hasher', () => {
   it('asks for a rehash of a hash made with another argon2 variant, even with the same parameters', async () => {
     const argon2iHash = await argon2.hash('correct horse battery staple', { ...light, type: argon2.argon2i });
     await expect(hasher.verify(argon2iHash, 'correct horse battery staple')).resolves.toEqual({ valid: true, needsRehash: true });
+  });
+
+  it('verifies an imported hash of another algorithm and asks for its rehash', async () => {
+    const imported = bcrypt.hashSync('correct horse battery staple', 4);
+    await expect(hasher.verify(imported, 'correct horse battery staple')).resolves.toEqual({ valid: true, needsRehash: true });
+    await expect(hasher.verify(imported, 'wrong')).resolves.toEqual({ valid: false, needsRehash: false });
+  });
+
+  it('matches no password for an account imported without one, at the cost of a real verification', async () => {
+    await expect(hasher.verify(NO_PASSWORD, '!')).resolves.toEqual({ valid: false, needsRehash: false });
+    const hash = await hasher.hash('correct horse battery staple');
+    const real = await medianMilliseconds(() => hasher.verify(hash, 'wrong password'));
+    const none = await medianMilliseconds(() => hasher.verify(NO_PASSWORD, 'wrong password'));
+    expect(none / real).toBeGreaterThan(0.5);
+    expect(none / real).toBeLessThan(2);
   });
 
   it('spends as long on a dummy verification as on a real one', async () => {
