@@ -10,6 +10,7 @@ import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
 import { createBearerAuth } from './api/bearer-auth.js';
+import { ADMIN_API_PATH } from './api/admin/router.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
 import { createAuthorization, type Authorization } from './authorization/authorization.js';
@@ -24,6 +25,7 @@ import { listenForInvalidation } from './db/invalidation.js';
 import { createConnectionPool, createPrismaClient } from './db/prisma.js';
 import { migrationsApplied } from './db/readiness.js';
 import { healthEndpoints } from './http/health.js';
+import { problemResponses } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -53,7 +55,13 @@ import { SELF_SERVICE_PATH } from './self-service/paths.js';
 import { createSelfService, type SelfService } from './self-service/self-service.js';
 
 export interface Latch {
+  /** The public listener's app. */
   app: Koa;
+  /**
+   * With ADMIN_PORT set, the admin surface (the admin API) for a listener of its own, and `app`
+   * answers 404 there; undefined: `app` serves it too.
+   */
+  adminApp?: Koa;
   accounts: AccountService;
   selfService: SelfService;
   /** The outbox and its worker. */
@@ -177,13 +185,12 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const purge = startExpiredPurge(oidcStore, { intervalMs: PURGE_INTERVAL_MS, logger, now });
 
   // Behind N trusted proxies, only the last N X-Forwarded-For entries are theirs; the rest is whatever the client sent.
-  const app = new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
+  const koa = () => new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
+  const app = koa();
   // Koa's default error listener prints stacks to stderr; ours are logged where they are handled.
   app.silent = true;
-  app.use(requestContext(logger, metrics));
-  app.use(auditOrigin());
-  app.use(securityHeaders(config));
-  app.use(closeAfterUnreadBody());
+  const common = [requestContext(logger, metrics), auditOrigin(), securityHeaders(config), closeAfterUnreadBody()];
+  for (const middleware of common) app.use(middleware);
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
     issuer: config.issuer,
@@ -195,7 +202,18 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, logger })));
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, logger });
+  // What nothing answers below the API's error boundary: its own 404 problem.
+  const notServed = [problemResponses(logger), async () => {}];
+  let adminApp: Koa | undefined;
+  if (config.admin) {
+    // The admin surface on its own listener only: here it is a path like any unknown one.
+    app.use(scopeTo(ADMIN_API_PATH, notServed));
+    adminApp = koa();
+    adminApp.silent = true;
+    for (const middleware of [...common, scopeTo(ADMIN_API_PATH, api), ...notServed]) adminApp.use(middleware);
+  }
+  app.use(scopeTo('/api/v1', api));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -234,6 +252,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
 
   return {
     app,
+    adminApp,
     accounts,
     selfService,
     mail,

@@ -4,6 +4,8 @@ import { clientsCommand } from './cli/clients.js';
 import { CliError, type Command } from './cli/command.js';
 import { humanLogStream } from './cli/human-log.js';
 import { keysCommand } from './cli/keys.js';
+import { resourcesCommand } from './cli/resources.js';
+import { rolesCommand } from './cli/roles.js';
 import { usersCommand } from './cli/users.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
@@ -20,7 +22,7 @@ import { createLogger } from './logger.js';
  * only, with exit code 1; usage mistakes are told before anything is opened.
  */
 
-const COMMANDS: Command[] = [usersCommand, clientsCommand, keysCommand, auditCommand];
+const COMMANDS: Command[] = [usersCommand, clientsCommand, keysCommand, rolesCommand, resourcesCommand, auditCommand];
 const HELP = new Set(['--help', '-h', 'help']);
 
 /** A CLI needs a connection or two, not the server's pool. */

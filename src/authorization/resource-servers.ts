@@ -27,6 +27,8 @@ export interface NewResourceServer {
   identifier: string;
   name?: string | null;
   introspectingClients?: string[];
+  /** Its first permission values, created with it. */
+  permissions?: string[];
 }
 
 export interface ResourceServerChanges {
@@ -97,12 +99,14 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
       return viewOf(await find(prisma, server));
     },
 
-    async create({ identifier, name = null, introspectingClients = [] }, actor) {
+    async create({ identifier, name = null, introspectingClients = [], permissions = [] }, actor) {
       checkIdentifier(identifier);
+      for (const value of permissions) checkPermission(value);
       try {
         return await changing(async (tx) => {
-          const row = await tx.resourceServer.create({ data: { identifier, name, introspectingClients }, include: WITH_PERMISSIONS });
-          await audit.record('resource_server.created', { actor, resource: identifier, after: summary(row) }, tx);
+          const values = [...new Set(permissions)].map((value) => ({ value }));
+          const row = await tx.resourceServer.create({ data: { identifier, name, introspectingClients, permissions: { create: values } }, include: WITH_PERMISSIONS });
+          await audit.record('resource_server.created', { actor, resource: identifier, after: [...summary(row), `permissions ${row.permissions.map(({ value }) => value).join(' ')}`] }, tx);
           return viewOf(row);
         });
       } catch (error) {

@@ -44,10 +44,10 @@ export interface Roles {
   update(role: string, changes: RoleChanges, actor: string): Promise<RoleView>;
   /** Removes it from every user and client. Throws RoleNotFoundError, BuiltInRoleError. */
   delete(role: string, actor: string): Promise<void>;
-  /** Idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
-  grant(role: string, permission: PermissionReference, actor: string): Promise<RoleView>;
-  /** Idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
-  revoke(role: string, permission: PermissionReference, actor: string): Promise<RoleView>;
+  /** All or none; idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
+  grant(role: string, permissions: PermissionReference[], actor: string): Promise<RoleView>;
+  /** All or none; idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
+  revoke(role: string, permissions: PermissionReference[], actor: string): Promise<RoleView>;
 }
 
 const WITH_PERMISSIONS = { permissions: { include: { permission: { include: { resourceServer: { select: { identifier: true } } } } } } } as const;
@@ -96,20 +96,21 @@ export function createRoles({ prisma, audit }: { prisma: PrismaClient; audit: Au
     }
   }
 
-  async function changePermission(role: string, reference: PermissionReference, actor: string, held: boolean): Promise<RoleView> {
+  async function changePermissions(role: string, references: PermissionReference[], actor: string, held: boolean): Promise<RoleView> {
     return prisma.$transaction(async (tx) => {
       const before = await find(tx, role);
-      const permission = await permissionOf(tx, reference);
-      const { id } = permission;
+      const permissions: HeldPermission[] = [];
+      for (const reference of references) permissions.push(await permissionOf(tx, reference));
+      const ids = permissions.map(({ id }) => id);
       if (held) {
-        await tx.rolePermission.createMany({ data: [{ roleId: before.id, permissionId: id }], skipDuplicates: true });
+        await tx.rolePermission.createMany({ data: ids.map((permissionId) => ({ roleId: before.id, permissionId })), skipDuplicates: true });
       } else {
-        await tx.rolePermission.deleteMany({ where: { roleId: before.id, permissionId: id } });
+        await tx.rolePermission.deleteMany({ where: { roleId: before.id, permissionId: { in: ids } } });
       }
       const after = await find(tx, before.id);
       await audit.record(
-        held ? 'role.permission_granted' : 'role.permission_revoked',
-        { actor, role: after.name, resource: permission.resource, permission: permission.value, before: asList(viewOf(before).permissions), after: asList(viewOf(after).permissions) },
+        held ? 'role.permissions_granted' : 'role.permissions_revoked',
+        { actor, role: after.name, permissions: asList(permissions), before: asList(viewOf(before).permissions), after: asList(viewOf(after).permissions) },
         tx,
       );
       return viewOf(after);
@@ -165,8 +166,8 @@ export function createRoles({ prisma, audit }: { prisma: PrismaClient; audit: Au
       });
     },
 
-    grant: (role, permission, actor) => changePermission(role, permission, actor, true),
-    revoke: (role, permission, actor) => changePermission(role, permission, actor, false),
+    grant: (role, permissions, actor) => changePermissions(role, permissions, actor, true),
+    revoke: (role, permissions, actor) => changePermissions(role, permissions, actor, false),
   };
 }
 

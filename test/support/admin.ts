@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Latch } from '../../src/app.js';
 import type { Assignee } from '../../src/authorization/assignments.js';
@@ -6,6 +6,7 @@ import { ADMIN_ROLE } from '../../src/authorization/seed.js';
 import { createClientAdmin, type ClientAdmin, type NewClient } from '../../src/provider/client-admin.js';
 import type { RunningLatch } from './latch.js';
 import { relyingParty, signIn, type TestUser } from './sign-in.js';
+import { query } from './sql.js';
 
 /** The client admin the CLI uses, over the running Latch's store and provider. */
 export function clientAdminOf(latch: Latch): ClientAdmin {
@@ -60,7 +61,32 @@ export async function adminSignInClient(running: RunningLatch): Promise<{ client
 export async function grantPermissions(running: RunningLatch, assignee: Assignee, resource: string, permissions: string[]): Promise<string> {
   const { roles, assignments } = running.latch.authorization;
   const { name } = await roles.create({ name: `role-${randomUUID()}` }, 'admin');
-  for (const value of permissions) await roles.grant(name, { resource, value }, 'admin');
+  await roles.grant(name, permissions.map((value) => ({ resource, value })), 'admin');
   await assignments.assign(assignee, name, 'admin');
   return name;
+}
+
+/**
+ * For Latch processes the test does not hold in-process (spawned ones): an admin machine client
+ * stored as `clients create --admin` stores one, its Client row and the admin role (seeded at start).
+ */
+export async function storeAdminClient(databaseUrl: string): Promise<{ clientId: string; clientSecret: string }> {
+  const clientId = `admin-${randomBytes(4).toString('hex')}`;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const metadata = { client_id: clientId, client_secret: clientSecret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'admin', token_endpoint_auth_method: 'client_secret_basic' };
+  await query(databaseUrl, "INSERT INTO oidc_payloads (model, id, payload) VALUES ('Client', $1, $2)", [clientId, metadata]);
+  await query(databaseUrl, "INSERT INTO client_roles (client_id, role_id) SELECT $1, id FROM roles WHERE name = 'admin'", [clientId]);
+  return { clientId, clientSecret };
+}
+
+/** A client credentials token from the token endpoint at `baseUrl` (any process of a deployment). */
+export async function tokenAt(baseUrl: string, { clientId, clientSecret }: { clientId: string; clientSecret: string }, params: Record<string, string>): Promise<string> {
+  const response = await fetch(`${baseUrl}/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', ...params }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`no token from ${baseUrl}: ${response.status} ${JSON.stringify(body)}`);
+  return body.access_token;
 }

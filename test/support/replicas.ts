@@ -7,6 +7,9 @@ export interface Replicas {
   /** The proxy's URL: the issuer every replica announces. */
   issuer: string;
   processes: LatchProcess[];
+  /** Each process's own address, beside the proxy, to send a request to one of them. */
+  urls: string[];
+  databaseUrl: string;
   proxy: RoundRobinProxy;
   stop(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export async function startReplicas(count: number, environment: Record<string, s
   return {
     issuer,
     processes,
+    urls: ports.map((port) => `http://127.0.0.1:${port}`),
+    databaseUrl: database.url,
     proxy,
     async stop() {
       await proxy.close();

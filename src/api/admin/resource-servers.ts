@@ -26,15 +26,20 @@ const name = z.string().max(255, 'name must be at most 255 characters');
 const clients = z.array(z.string().min(1).max(255)).max(100);
 const description = z.string().max(1000, 'description must be at most 1000 characters');
 const newResourceServerSchema = z
-  .strictObject({ identifier: z.string({ error: 'identifier is required' }).max(2000), name: name.nullable().optional(), introspecting_clients: clients.optional() })
+  .strictObject({
+    identifier: z.string({ error: 'identifier is required' }).max(2000),
+    name: name.nullable().optional(),
+    introspecting_clients: clients.optional(),
+    permissions: z.array(z.string().max(128)).max(100).optional().describe('Its first permission values, created with it.'),
+  })
   .meta({ id: 'NewResourceServer' });
 const resourceServerChangesSchema = z.strictObject({ name: name.nullable().optional(), introspecting_clients: clients.optional() }).meta({ id: 'ResourceServerChanges' });
 const newPermissionSchema = z.strictObject({ value: z.string({ error: 'value is required' }).max(128), description: description.nullable().optional() }).meta({ id: 'NewPermission' });
 const permissionChangesSchema = z.strictObject({ description: description.nullable() }).meta({ id: 'PermissionChanges' });
 
-const presentPermission = ({ id, value, description: text }: PermissionView): z.input<typeof permissionSchema> => ({ id, value, description: text });
+export const presentPermission = ({ id, value, description: text }: PermissionView): z.input<typeof permissionSchema> => ({ id, value, description: text });
 
-function presentServer(server: ResourceServerView): z.input<typeof resourceServerSchema> {
+export function presentServer(server: ResourceServerView): z.input<typeof resourceServerSchema> {
   return {
     id: server.id,
     identifier: server.identifier,
@@ -71,7 +76,7 @@ export function mountResourceServerRoutes(routes: ApiRoutes, { resourceServers }
       problems: ['invalid_input', 'conflict', ...storage],
     },
     async (ctx, input) => {
-      const server = await resourceServers.create({ identifier: input.identifier, name: input.name, introspectingClients: input.introspecting_clients }, adminOf(ctx).actor);
+      const server = await resourceServers.create({ identifier: input.identifier, name: input.name, introspectingClients: input.introspecting_clients, permissions: input.permissions }, adminOf(ctx).actor);
       ctx.set('Location', `${ctx.path}/${server.id}`);
       return { status: 201, body: presentServer(server) };
     },

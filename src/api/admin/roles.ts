@@ -31,7 +31,7 @@ const roleChangesSchema = z.strictObject({ name: z.string().max(64).optional(), 
 
 export const presentPermission = ({ id, resource, value }: HeldPermission): z.input<typeof heldPermissionSchema> => ({ id, resource, value });
 
-function presentRole(role: RoleView): z.input<typeof roleSchema> {
+export function presentRole(role: RoleView): z.input<typeof roleSchema> {
   return { id: role.id, name: role.name, description: role.description, created_at: role.createdAt.toISOString(), permissions: role.permissions.map(presentPermission) };
 }
 
@@ -112,7 +112,7 @@ export function mountRoleRoutes(routes: ApiRoutes, { roles }: Authorization): vo
       replies: { 200: { description: 'The role as it is now.', body: roleSchema } },
       problems: ['not_found', ...storage],
     },
-    async (ctx) => ({ status: 200, body: presentRole(await roles.grant(param(ctx.params, 'id'), { id: param(ctx.params, 'permissionId') }, adminOf(ctx).actor)) }),
+    async (ctx) => ({ status: 200, body: presentRole(await roles.grant(param(ctx.params, 'id'), [{ id: param(ctx.params, 'permissionId') }], adminOf(ctx).actor)) }),
   );
 
   routes.add(
@@ -126,7 +126,7 @@ export function mountRoleRoutes(routes: ApiRoutes, { roles }: Authorization): vo
       problems: ['not_found', ...storage],
     },
     async (ctx) => {
-      await roles.revoke(param(ctx.params, 'id'), { id: param(ctx.params, 'permissionId') }, adminOf(ctx).actor);
+      await roles.revoke(param(ctx.params, 'id'), [{ id: param(ctx.params, 'permissionId') }], adminOf(ctx).actor);
       return { status: 204 };
     },
   );
