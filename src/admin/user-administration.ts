@@ -174,7 +174,8 @@ export function createUserAdministration({ prisma, hasher, policy, tokens, sessi
       if (issues.length > 0 || !profile.success) throw new ValidationError(issues, issues.length === 1 ? 'One field is invalid.' : `${issues.length} fields are invalid.`);
 
       const before = await existing(id);
-      const emailChanged = email !== undefined && email !== before.email;
+      // The same address in another letter case is the same mailbox: its verification stands.
+      const emailChanged = email !== undefined && email.toLowerCase() !== before.email.toLowerCase();
       const claims = Object.keys(profile.patch);
       // The claims and the account's fields in one transaction: a refused email leaves the claims unchanged too.
       const user = await prisma.$transaction(async (db) => {
@@ -190,7 +191,7 @@ export function createUserAdministration({ prisma, hasher, policy, tokens, sessi
         actor,
         via: 'admin',
         claims,
-        ...(emailChanged ? { before_email: before.email, after_email: user.email } : {}),
+        ...(before.email === user.email ? {} : { before_email: before.email, after_email: user.email }),
         ...(before.emailVerified === user.emailVerified ? {} : { before_email_verified: before.emailVerified, after_email_verified: user.emailVerified }),
         ...(before.status === user.status ? {} : { before_status: before.status, after_status: user.status, revoked }),
       });

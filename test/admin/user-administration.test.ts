@@ -123,7 +123,7 @@ describe('user administration (the service behind the admin API and the CLI)', (
     const mails = await query<{ kind: string }>(running.databaseUrl, 'select kind from mail_outbox where recipient = $1', [`invited.${tag}@example.com`]);
     expect(mails).toEqual([{ kind: 'password_reset' }]);
     const [event] = await query<{ actor: string; details: Record<string, unknown> }>(running.databaseUrl, "select actor, details from audit_events where subject_id = $1 and event = 'account.created'", [invited.user.id]);
-    expect(event).toEqual({ actor: ACTOR, details: { via: 'admin', email_verified: false, password_set: false } });
+    expect(event).toEqual({ actor: ACTOR, details: { via: 'admin', email_verified: false, password_set: false, roles: [] } });
   });
 
   it('updates with PATCH semantics, records before and after of email and status, and deletes everything of a user', async () => {
@@ -137,6 +137,10 @@ describe('user administration (the service behind the admin API and the CLI)', (
       actor: 'client:console',
       details: { via: 'admin', claims: ['name', 'nickname'], before_email: `patch.${tag}@example.com`, after_email: `patched.${tag}@example.com`, before_email_verified: true, after_email_verified: false },
     });
+
+    // Another letter case is the same address: it is stored as typed, and stays as verified as it was.
+    await users.update(user.id, { emailVerified: true }, ACTOR);
+    expect(await users.update(user.id, { email: `PATCHED.${tag}@example.com` }, ACTOR)).toMatchObject({ email: `PATCHED.${tag}@example.com`, emailVerified: true });
 
     const other = await users.create({ email: `other.${tag}@example.com`, password: PASSWORD }, ACTOR);
     // Refused as a whole: the claim in the same request is not half-written.
