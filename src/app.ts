@@ -8,6 +8,7 @@ import { createPasswordPolicy } from './account/password-policy.js';
 import { createPrismaSessionDeviceRepository } from './account/session-device-repository.js';
 import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
+import { createAdministration, type Administration } from './admin/administration.js';
 import { createBearerAuth } from './api/bearer-auth.js';
 import { ADMIN_API_PATH } from './api/admin/router.js';
 import { createApiRouter } from './api/router.js';
@@ -71,6 +72,8 @@ export interface Latch {
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
+  /** What administrators do, through the admin API and the CLI alike. */
+  admin: Administration;
   /** Served by main.ts on its own port. */
   metrics: Metrics;
   /** Stops background work and releases the database pool; the HTTP server is the caller's to close first. */
@@ -129,6 +132,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     issuer: config.issuer,
     ttl: { emailVerification: config.accounts.emailVerificationTtl, passwordReset: config.accounts.passwordResetTtl },
     now,
+    mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
   // The account page's own client is part of Latch, not an app the user connected.
@@ -140,6 +144,20 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const connectedApps = createConnectedApps({ store: oidcStore, clientName, hiddenClientIds, audit, now });
   const sessions = createSignInSessions({ store: oidcStore, devices: createPrismaSessionDeviceRepository(prisma), hiddenClientIds, audit, now });
   const sightings = createSessionSightings({ sessions, logger, now });
+  const admin = createAdministration({
+    prisma,
+    hasher,
+    policy,
+    oidcStore,
+    sessions,
+    connectedApps,
+    selfService,
+    signingKeys,
+    validateClient: (metadata) => provider.current().Client.validate(metadata),
+    authorization,
+    audit,
+    now,
+  });
   const changePassword = createPasswordChange({ accounts, tokens: oidcStore, signInThrottle: throttles.signIn, audit });
   const interactions = createInteractions({ config, throttles, accounts, selfService, audit, provider: () => provider.current(), logger, metrics });
   const provider = createProviderHost({
@@ -184,7 +202,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger });
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, logger });
   // What nothing answers below the API's error boundary: its own 404 problem.
   const notServed = [problemResponses(logger), async () => {}];
   let adminApp: Koa | undefined;
@@ -243,6 +261,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     provider,
     oidcStore,
     signingKeys,
+    admin,
     metrics,
     async close() {
       await keyWatch.stop();

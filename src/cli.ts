@@ -6,6 +6,7 @@ import { humanLogStream } from './cli/human-log.js';
 import { keysCommand } from './cli/keys.js';
 import { resourcesCommand } from './cli/resources.js';
 import { rolesCommand } from './cli/roles.js';
+import { usersCommand } from './cli/users.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { openDatabase } from './db/open-database.js';
@@ -21,7 +22,7 @@ import { createLogger } from './logger.js';
  * only, with exit code 1; usage mistakes are told before anything is opened.
  */
 
-const COMMANDS: Command[] = [clientsCommand, keysCommand, rolesCommand, resourcesCommand, auditCommand];
+const COMMANDS: Command[] = [usersCommand, clientsCommand, keysCommand, rolesCommand, resourcesCommand, auditCommand];
 const HELP = new Set(['--help', '-h', 'help']);
 
 /** A CLI needs a connection or two, not the server's pool. */

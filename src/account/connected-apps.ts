@@ -23,8 +23,8 @@ export interface ConnectedApps {
   revoke(userId: string, grantId: string): Promise<void>;
   /** Revokes every grant the user gave this client; GrantNotFoundError when there is none. */
   revokeClient(userId: string, clientId: string): Promise<void>;
-  /** Revokes every grant of the user but `exceptGrantId`; returns how many. */
-  revokeAll(userId: string, options?: { exceptGrantId?: string }): Promise<number>;
+  /** Revokes every grant of the user but `exceptGrantId`; returns how many. `actor`: an administrator doing it, not the user. */
+  revokeAll(userId: string, options?: { exceptGrantId?: string; actor?: string }): Promise<number>;
 }
 
 export interface ConnectedAppsDependencies {
@@ -62,10 +62,10 @@ export function createConnectedApps({ store, clientName, hiddenClientIds, audit,
       (grant) => grant.jti !== undefined && grant.clientId !== undefined && !hiddenClientIds.has(grant.clientId),
     );
 
-  const revokeGrant = async (userId: string, grant: GrantPayload) => {
+  const revokeGrant = async (userId: string, grant: GrantPayload, actor?: string) => {
     const grantId = grant.jti as string;
     const revoked = await store.revokeGrant(grantId);
-    await audit.record('grant.revoked', { userId, clientId: grant.clientId, grantId, revoked, via: 'account' });
+    await audit.record('grant.revoked', { userId, actor, clientId: grant.clientId, grantId, revoked, via: actor === undefined ? 'account' : 'admin' });
   };
 
   return {
@@ -101,9 +101,9 @@ export function createConnectedApps({ store, clientName, hiddenClientIds, audit,
       for (const grant of grants) await revokeGrant(userId, grant);
     },
 
-    async revokeAll(userId, { exceptGrantId } = {}) {
+    async revokeAll(userId, { exceptGrantId, actor } = {}) {
       const grants = (await grantsOf(userId)).filter((grant) => grant.jti !== exceptGrantId);
-      for (const grant of grants) await revokeGrant(userId, grant);
+      for (const grant of grants) await revokeGrant(userId, grant, actor);
       return grants.length;
     },
   };

@@ -25,8 +25,8 @@ export interface SignInSessions {
   list(userId: string, currentUid?: string): Promise<SignInSession[]>;
   /** Signs the session out; SignInSessionNotFoundError for another user's or none. */
   end(userId: string, uid: string): Promise<void>;
-  /** Signs out every session of the user but `keepUid`; returns how many. */
-  endOthers(userId: string, keepUid?: string): Promise<number>;
+  /** Signs out every session of the user but `keepUid`; returns how many. `actor`: an administrator doing it, not the user. */
+  endOthers(userId: string, keepUid?: string, options?: { actor?: string }): Promise<number>;
   /** Notes the session's use (address, browser, time), at most once a minute per session. */
   seen(sighting: Sighting): Promise<void>;
 }
@@ -65,14 +65,14 @@ export function createSignInSessions({ store, devices, hiddenClientIds, audit, n
   const sessionsOf = async (userId: string) =>
     ((await store.listByAccountId('Session', userId, now())) as SessionPayload[]).filter((session) => session.uid !== undefined && session.jti !== undefined);
 
-  const endSession = async (userId: string, session: SessionPayload) => {
+  const endSession = async (userId: string, session: SessionPayload, actor?: string) => {
     let revoked = 0;
     for (const { grantId, persistsLogout } of Object.values(session.authorizations ?? {})) {
       if (grantId && !persistsLogout) revoked += await store.revokeGrant(grantId);
     }
     await store.destroy('Session', session.jti as string);
     await devices.forget([session.uid as string]);
-    await audit.record('session.ended', { userId, sessionUid: session.uid, revoked, via: 'account' });
+    await audit.record('session.ended', { userId, actor, sessionUid: session.uid, revoked, via: actor === undefined ? 'account' : 'admin' });
   };
 
   return {
@@ -103,9 +103,9 @@ export function createSignInSessions({ store, devices, hiddenClientIds, audit, n
       await endSession(userId, { ...session, uid });
     },
 
-    async endOthers(userId, keepUid) {
+    async endOthers(userId, keepUid, { actor } = {}) {
       const others = (await sessionsOf(userId)).filter((session) => session.uid !== keepUid);
-      for (const session of others) await endSession(userId, session);
+      for (const session of others) await endSession(userId, session, actor);
       return others.length;
     },
 

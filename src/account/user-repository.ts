@@ -5,6 +5,8 @@ import type { Profile, ProfilePatch, User, UserStatus } from './user.js';
 
 export interface NewUser {
   email: string;
+  /** Only an administrator creates a user whose address is already verified. */
+  emailVerified?: boolean;
   passwordHash: string;
   profile?: ProfilePatch;
 }
@@ -15,6 +17,25 @@ export interface UserCredentials {
   email: string;
   status: UserStatus;
   passwordHash: string;
+}
+
+/** What the admin listing filters by; every filter given must hold. */
+export interface UserSearch {
+  /** A case-insensitive substring of the email or the name. */
+  query?: string;
+  status?: UserStatus;
+  /** Holding the role of this name. */
+  role?: string;
+  /** Only rows after this one in the listing's order (created_at, id). */
+  after?: { at: Date; id: string };
+  limit: number;
+}
+
+/** The account's own fields an administrator sets; an absent one is kept. */
+export interface AccountChanges {
+  email?: string;
+  emailVerified?: boolean;
+  status?: UserStatus;
 }
 
 /** Accounts storage. Write operations on an id that does not exist throw UserNotFoundError. */
@@ -41,6 +62,10 @@ export interface UserRepository {
   changeEmail(id: string, email: string): Promise<User>;
   /** Deletes the user; the database cascades to the profile. */
   delete(id: string): Promise<void>;
+  /** Users in a stable order (created_at, id): keyset pages, each served by an index. */
+  search(search: UserSearch): Promise<User[]>;
+  /** EmailTakenError when another account has the new address. */
+  updateAccount(id: string, changes: AccountChanges): Promise<User>;
 }
 
 // The hash stays in the database unless a credentials read asks for it.
@@ -49,11 +74,11 @@ const credentialsQuery = { select: { id: true, email: true, status: true, passwo
 
 export function createPrismaUserRepository(prisma: Database): UserRepository {
   return {
-    async create({ email, passwordHash, profile = {} }) {
+    async create({ email, emailVerified, passwordHash, profile = {} }) {
       try {
         // A nested create runs in one transaction: a taken email leaves neither user nor profile behind.
         const row = await prisma.user.create({
-          data: { email, passwordHash, profile: { create: profileData(profile) } },
+          data: { email, emailVerified, passwordHash, profile: { create: profileData(profile) } },
           ...userQuery,
         });
         return toUser(row);
@@ -123,7 +148,48 @@ export function createPrismaUserRepository(prisma: Database): UserRepository {
       writeExisting(id, async () => {
         await prisma.user.delete({ where: { id }, select: { id: true } });
       }),
+
+    async search({ query, status, role, after, limit }) {
+      // The same filters on whichever alias a part of the query gives the users table.
+      const filters = (alias: Prisma.Sql) => [
+        ...(status === undefined ? [] : [Prisma.sql`${alias}.status = ${status}::"UserStatus"`]),
+        ...(role === undefined ? [] : [Prisma.sql`exists (select 1 from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.name = ${role})`]),
+        ...(after === undefined ? [] : [Prisma.sql`(${alias}.created_at, ${alias}.id) > (${after.at}, ${after.id}::uuid)`]),
+      ];
+      const where = (conditions: Prisma.Sql[]) => (conditions.length === 0 ? Prisma.empty : Prisma.sql`where ${Prisma.join(conditions, ' and ')}`);
+      const u = Prisma.raw('u');
+      if (query === undefined || query === '') {
+        return (await prisma.$queryRaw<JoinedRow[]>`${selectJoined} ${where(filters(u))} order by u.created_at, u.id limit ${limit}`).map(joinedUser);
+      }
+      // One ordered, limited part per table, so that the planner picks for each what suits the text:
+      // its trigram index for a rare one, or the (created_at, id) index, stopping at `limit`, for a
+      // common one. (An OR across the join could use neither.) Email is compared as text, the type
+      // gin_trgm_ops indexes it as.
+      const pattern = containing(query);
+      const [e, x] = [Prisma.raw('e'), Prisma.raw('x')];
+      const rows = await prisma.$queryRaw<JoinedRow[]>`${selectJoined} where u.id in (
+        (select e.id from users e ${where([Prisma.sql`e.email::text ilike ${pattern}`, ...filters(e)])} order by e.created_at, e.id limit ${limit})
+        union all
+        (select x.id from users x join profiles n on n.user_id = x.id ${where([Prisma.sql`n.name ilike ${pattern}`, ...filters(x)])} order by x.created_at, x.id limit ${limit})
+      ) order by u.created_at, u.id limit ${limit}`;
+      return rows.map(joinedUser);
+    },
+
+    updateAccount: (id, { email, emailVerified, status }) =>
+      writeExisting(id, async () => {
+        try {
+          return toUser(await prisma.user.update({ where: { id }, data: { email, emailVerified, status }, ...userQuery }));
+        } catch (error) {
+          if (isKnownError(error, 'P2002')) throw new EmailTakenError({ cause: error });
+          throw error;
+        }
+      }),
   };
+}
+
+/** An ILIKE pattern matching `text` anywhere, its own wildcards taken literally. */
+function containing(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 }
 
 /** Runs a write that targets one existing user, turning "no such row" into UserNotFoundError. */
@@ -140,7 +206,7 @@ async function writeExisting<T>(id: string, write: () => Promise<T>): Promise<T>
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function isUuid(id: string): boolean {
+export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
 

@@ -17,7 +17,7 @@ const grantSchema = z
     expires_at: timestamp.optional(),
   })
   .describe('Access the user gave an app.');
-const grantListSchema = z.object({ grants: z.array(grantSchema) }).meta({ id: 'GrantList' });
+export const grantListSchema = z.object({ grants: z.array(grantSchema) }).meta({ id: 'GrantList' });
 
 const sessionSchema = z
   .object({
@@ -31,11 +31,11 @@ const sessionSchema = z
     client_ids: z.array(z.string()).describe('The apps signed in through it.'),
   })
   .describe('A browser signed in to Latch.');
-const sessionListSchema = z.object({ sessions: z.array(sessionSchema) }).meta({ id: 'SessionList' });
+export const sessionListSchema = z.object({ sessions: z.array(sessionSchema) }).meta({ id: 'SessionList' });
 
 const iso = (date: Date | undefined) => date?.toISOString();
 
-function presentGrant(app: ConnectedApp): z.input<typeof grantSchema> {
+export function presentGrant(app: ConnectedApp): z.input<typeof grantSchema> {
   return {
     id: app.grantId,
     client_id: app.clientId,
@@ -47,7 +47,7 @@ function presentGrant(app: ConnectedApp): z.input<typeof grantSchema> {
   };
 }
 
-function presentSession(session: SignInSession): z.input<typeof sessionSchema> {
+export function presentSession(session: SignInSession): z.input<typeof sessionSchema> {
   return {
     id: session.uid,
     current: session.current,

@@ -55,3 +55,13 @@ export function parseBody<Schema extends z.ZodType>(ctx: Context, schema: Schema
   }
   return parsed.data;
 }
+
+/** Validates the query string against a strict zod object; a parameter given twice arrives as an array, and is refused as one. */
+export function parseQuery<Schema extends z.ZodObject>(ctx: Context, schema: Schema): z.output<Schema> {
+  const parsed = schema.strict().safeParse(ctx.query);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    throw new ValidationError(issues, issues.length === 1 ? 'One query parameter is invalid.' : `${issues.length} query parameters are invalid.`);
+  }
+  return parsed.data as z.output<Schema>;
+}

@@ -57,6 +57,15 @@ function pathOf(operation: Operation): { path: string; parameters: JsonObject[] 
   };
 }
 
+/** The query schema's fields as OpenAPI query parameters, each with its own JSON Schema. */
+function queryParameters(operation: Operation): JsonObject[] {
+  if (operation.query === undefined) return [];
+  return Object.entries(operation.query.shape as Record<string, z.ZodType>).map(([name, field]) => {
+    const { $schema: _dialect, description, ...schema } = z.toJSONSchema(field, { target: 'draft-2020-12', io: 'input' });
+    return { name, in: 'query', required: !field.safeParse(undefined).success, description, schema };
+  });
+}
+
 function operationObject(operation: Operation, parameters: JsonObject[]): JsonObject {
   const responses: JsonObject = {};
   for (const [status, reply] of Object.entries(operation.replies)) {
@@ -83,7 +92,7 @@ export function openApiDocument(operations: readonly Operation[]): JsonObject {
   const paths: Record<string, JsonObject> = {};
   for (const operation of operations) {
     const { path, parameters } = pathOf(operation);
-    paths[path] = { ...paths[path], [operation.method]: operationObject(operation, parameters) };
+    paths[path] = { ...paths[path], [operation.method]: operationObject(operation, [...parameters, ...queryParameters(operation)]) };
   }
   const replyBodies = operations.flatMap((operation) => Object.values(operation.replies).flatMap((reply) => (reply.body ? [reply.body] : [])));
   const problemKinds = new Set(operations.flatMap((operation) => problemsOf(operation)));

@@ -5,7 +5,7 @@ import { refuseUnstorableBody } from '../http/input-guard.js';
 import { PROBLEM_TYPES, type ProblemKind } from '../http/problem.js';
 import { ADMIN_SCOPE } from '../authorization/seed.js';
 import type { BearerAuth } from './bearer-auth.js';
-import { jsonBody, parseBody } from './guard.js';
+import { jsonBody, parseBody, parseQuery } from './guard.js';
 
 export type SuccessStatus = 200 | 201 | 202 | 204 | 304;
 
@@ -25,7 +25,7 @@ export type Replies = Partial<Record<SuccessStatus, Reply>>;
  * validation follow from `scope` and `body`) and the OpenAPI document describes it from the same
  * declaration, so the two cannot drift apart.
  */
-export interface Operation<Body extends z.ZodType | undefined = z.ZodType | undefined, Answers extends Replies = Replies> {
+export interface Operation<Body extends z.ZodType | undefined = z.ZodType | undefined, Answers extends Replies = Replies, Query extends QuerySchema | undefined = QuerySchema | undefined> {
   /** Unique; what generated clients name the call. */
   id: string;
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -40,6 +40,8 @@ export interface Operation<Body extends z.ZodType | undefined = z.ZodType | unde
   scope?: string;
   /** The JSON request body: it validates the body and documents it. */
   body?: Body;
+  /** The query string's parameters, each a string as sent: it validates them (an unknown one is refused) and documents them. */
+  query?: Query;
   replies: Answers;
   /** Problems of the route's own work; those of authentication and of the body follow from `scope` and `body`. */
   problems: readonly ProblemKind[];
@@ -50,13 +52,17 @@ export type Answer<Answers extends Replies> = {
   [Status in keyof Answers & SuccessStatus]: Answers[Status] extends { body: infer Body extends z.ZodType } ? { status: Status; body: z.input<Body> } : { status: Status };
 }[keyof Answers & SuccessStatus];
 
-export type Handler<Body extends z.ZodType | undefined, Answers extends Replies> = (
+/** Query parameters: a strict object of optional fields, read from the query string. */
+export type QuerySchema = z.ZodObject;
+
+export type Handler<Body extends z.ZodType | undefined, Answers extends Replies, Query extends QuerySchema | undefined = undefined> = (
   ctx: RouterContext,
   body: Body extends z.ZodType ? z.output<Body> : undefined,
+  query: Query extends QuerySchema ? z.output<Query> : undefined,
 ) => Answer<Answers> | Promise<Answer<Answers>>;
 
 export interface ApiRoutes {
-  add<Body extends z.ZodType | undefined, Answers extends Replies>(operation: Operation<Body, Answers>, handler: Handler<Body, Answers>): void;
+  add<Body extends z.ZodType | undefined, Answers extends Replies, Query extends QuerySchema | undefined = undefined>(operation: Operation<Body, Answers, Query>, handler: Handler<Body, Answers, Query>): void;
   /** Every operation added so far, in order: what the OpenAPI document describes. */
   readonly operations: readonly Operation[];
 }
@@ -66,12 +72,13 @@ export function apiRoutes(router: Router, bearer: BearerAuth): ApiRoutes {
   return {
     operations,
     add(operation, handler) {
-      const { scope, body } = operation;
+      const { scope, body, query } = operation;
       const authentication = scope === undefined ? [] : [scope === ADMIN_SCOPE ? bearer.requireAdmin() : bearer.require(scope)];
       const before: Middleware[] = [...authentication, ...(body === undefined ? [] : [jsonBody(), refuseUnstorableBody()])];
       router[operation.method](operation.path, ...before, async (ctx) => {
         const input = (body === undefined ? undefined : parseBody(ctx, body)) as Parameters<typeof handler>[1];
-        const answer: { status: SuccessStatus; body?: unknown } = await handler(ctx, input);
+        const parameters = (query === undefined ? undefined : parseQuery(ctx, query)) as Parameters<typeof handler>[2];
+        const answer: { status: SuccessStatus; body?: unknown } = await handler(ctx, input, parameters);
         ctx.status = answer.status;
         if (answer.body !== undefined) ctx.body = answer.body;
       });
@@ -85,6 +92,7 @@ export function problemsOf(operation: Operation): ProblemKind[] {
   const implied: ProblemKind[] = [
     ...(operation.scope === undefined ? [] : (['unauthorized', 'forbidden'] as const)),
     ...(operation.body === undefined ? [] : (['invalid_input', 'unsupported_media_type'] as const)),
+    ...(operation.query === undefined ? [] : (['invalid_input'] as const)),
   ];
   return [...new Set([...implied, ...operation.problems])].sort((a, b) => PROBLEM_TYPES[a].status - PROBLEM_TYPES[b].status);
 }

@@ -5,6 +5,7 @@ import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Administration } from '../admin/administration.js';
 import type { Authorization } from '../authorization/authorization.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
@@ -36,18 +37,20 @@ export interface ApiDependencies {
   audit: AuditLog;
   /** Roles, resource servers and assignments: the admin API's. */
   authorization: Authorization;
+  /** Users, clients, keys and the audit trail, as administrators manage them. */
+  admin: Administration;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
   mountUserRoutes(routes, { accounts, selfService, registrationThrottle: throttles.registration });
   mountAccountRoutes(routes, { accounts, selfService, tokens, changePassword, signInThrottle: throttles.signIn, audit });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   mountSelfServiceRoutes(routes, { selfService });
-  mountAdminRoutes(routes, { authorization });
+  mountAdminRoutes(routes, { authorization, admin });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

@@ -27,6 +27,8 @@ export interface AuditQuery {
   subjectId?: string;
   event?: string;
   since?: Date;
+  /** Only events older than this one in the listing's order (at, id, newest first): the next page. */
+  before?: { at: Date; id: string };
   limit: number;
 }
 
@@ -72,9 +74,14 @@ export function createAuditLog({ prisma, logger, now = () => new Date() }: { pri
       }
     },
 
-    async list({ subjectId, event, since, limit }) {
+    async list({ subjectId, event, since, before, limit }) {
       const rows = await prisma.auditEvent.findMany({
-        where: { subjectId, event, ...(since ? { at: { gte: since } } : {}) },
+        where: {
+          subjectId,
+          event,
+          ...(since ? { at: { gte: since } } : {}),
+          ...(before ? { OR: [{ at: { lt: before.at } }, { at: before.at, id: { lt: BigInt(before.id) } }] } : {}),
+        },
         orderBy: [{ at: 'desc' }, { id: 'desc' }],
         take: limit,
       });

@@ -28,6 +28,21 @@ export interface NewClient {
   admin?: boolean;
 }
 
+/** What an administrator changes on a client; an absent field is kept, a null one removed. */
+export interface ClientChanges {
+  name?: string | null;
+  firstParty?: boolean;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grants?: NewClient['grants'];
+  idTokenAlg?: SigningAlgorithm | null;
+}
+
+/** Who made a change, for the audit trail: "admin" (the CLI) unless an admin API caller says otherwise. */
+export interface ChangedBy {
+  actor?: string;
+}
+
 /** A client as an administrator sees it: never its secret, which is shown once, when it is made. */
 export interface ClientSummary {
   clientId: string;
@@ -46,7 +61,7 @@ export interface ClientSummary {
 
 export interface ClientAdmin {
   /** Validated by the provider exactly as it will load it. Throws InvalidClientMetadataError. */
-  create(client: NewClient): Promise<{ client: ClientSummary; clientSecret?: string }>;
+  create(client: NewClient, by?: ChangedBy): Promise<{ client: ClientSummary; clientSecret?: string }>;
   list(): Promise<ClientSummary[]>;
   /** Throws ClientNotFoundError. */
   show(clientId: string): Promise<ClientSummary>;
@@ -54,9 +69,11 @@ export interface ClientAdmin {
    * Deletes the client and everything issued to it (grants, codes, access and refresh tokens), so
    * that nothing it holds keeps working anywhere. Users' sessions stay. Throws ClientNotFoundError.
    */
-  delete(clientId: string): Promise<{ revoked: number }>;
+  delete(clientId: string, by?: ChangedBy): Promise<{ revoked: number }>;
   /** A new secret; the old one stops working at once. Tokens already issued stay valid. Throws ClientNotFoundError, InvalidClientMetadataError. */
-  rotateSecret(clientId: string): Promise<string>;
+  rotateSecret(clientId: string, by?: ChangedBy): Promise<string>;
+  /** Validated by the provider as create is; tokens already issued stay valid. Throws ClientNotFoundError, InvalidClientMetadataError. */
+  update(clientId: string, changes: ClientChanges, by?: ChangedBy): Promise<ClientSummary>;
 }
 
 export interface ClientAdminDependencies {
@@ -83,6 +100,17 @@ export class InvalidClientMetadataError extends ValidationError {
 }
 
 const CLIENT = 'Client';
+const CLI_ACTOR = 'admin';
+
+/** authorization_code brings refresh_token with it, and the code response type. */
+function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Pick<ClientMetadata, 'grant_types' | 'response_types'> {
+  const grantTypes = grants.flatMap((grant) => (grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [grant]));
+  if (isPublic && grantTypes.includes('client_credentials')) {
+    // RFC 6749 §4.4: only a client that can authenticate may act on its own behalf.
+    throw new InvalidClientMetadataError('a public client cannot use client_credentials, having no secret to authenticate with');
+  }
+  return { grant_types: grantTypes, response_types: grantTypes.includes('authorization_code') ? ['code'] : [] };
+}
 
 /**
  * Clients are oidc-provider Client rows in the store, exactly like those registered through DCR,
@@ -114,12 +142,9 @@ export function createClientAdmin({ store, validate, now, audit, assignments }: 
   }
 
   return {
-    async create(client) {
-      const grantTypes = client.grants.flatMap((grant) => (grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [grant]));
-      if (client.public && grantTypes.includes('client_credentials')) {
-        // RFC 6749 §4.4: only a client that can authenticate may act on its own behalf.
-        throw new InvalidClientMetadataError('a public client cannot use client_credentials, having no secret to authenticate with');
-      }
+    async create(client, { actor = CLI_ACTOR } = {}) {
+      const grants = grantMetadata(client.grants, client.public);
+      const grantTypes = grants.grant_types ?? [];
       const clientSecret = client.public ? undefined : randomSecret();
       const metadata: ClientMetadata = {
         client_id: randomBytes(16).toString('base64url'),
@@ -127,8 +152,7 @@ export function createClientAdmin({ store, validate, now, audit, assignments }: 
         ...(clientSecret === undefined ? {} : { client_secret: clientSecret, client_secret_expires_at: 0 }),
         ...(client.name === undefined ? {} : { client_name: client.name }),
         token_endpoint_auth_method: client.public ? 'none' : 'client_secret_basic',
-        grant_types: grantTypes,
-        response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+        ...grants,
         redirect_uris: client.redirectUris,
         post_logout_redirect_uris: client.postLogoutRedirectUris,
         ...(client.idTokenAlg === undefined ? {} : { id_token_signed_response_alg: client.idTokenAlg }),
@@ -138,14 +162,14 @@ export function createClientAdmin({ store, validate, now, audit, assignments }: 
       await save(metadata);
       if (client.admin === true && grantTypes.includes('client_credentials')) {
         try {
-          await assignments.assign({ client: metadata.client_id }, ADMIN_ROLE, 'admin');
+          await assignments.assign({ client: metadata.client_id }, ADMIN_ROLE, actor);
         } catch (error) {
           // No half-made admin client: without its role it could never do what it was made for.
           await store.destroy(CLIENT, metadata.client_id);
           throw error;
         }
       }
-      await audit.record('client.created', { actor: 'admin', clientId: metadata.client_id, via: 'admin', admin: client.admin === true });
+      await audit.record('client.created', { actor, clientId: metadata.client_id, via: 'admin', admin: client.admin === true });
       return { client: summarise(metadata), clientSecret };
     },
 
@@ -159,23 +183,42 @@ export function createClientAdmin({ store, validate, now, audit, assignments }: 
       return summarise(await stored(clientId));
     },
 
-    async delete(clientId) {
+    async delete(clientId, { actor = CLI_ACTOR } = {}) {
       await stored(clientId);
       // The Client row first: from then on nothing new can be issued to it.
       await store.destroy(CLIENT, clientId);
       const revoked = await store.revokeByClientId(clientId);
       await assignments.forgetClient(clientId);
-      await audit.record('client.deleted', { actor: 'admin', clientId, revoked, via: 'admin' });
+      await audit.record('client.deleted', { actor, clientId, revoked, via: 'admin' });
       return { revoked };
     },
 
-    async rotateSecret(clientId) {
+    async rotateSecret(clientId, { actor = CLI_ACTOR } = {}) {
       const metadata = await stored(clientId);
       if (metadata.token_endpoint_auth_method === 'none') throw new InvalidClientMetadataError('a public client has no secret to rotate');
       const clientSecret = randomSecret();
       await save({ ...metadata, client_secret: clientSecret, client_secret_expires_at: 0 });
-      await audit.record('client.secret_rotated', { actor: 'admin', clientId, via: 'admin' });
+      await audit.record('client.secret_rotated', { actor, clientId, via: 'admin' });
       return clientSecret;
+    },
+
+    async update(clientId, changes, { actor = CLI_ACTOR } = {}) {
+      const metadata = await stored(clientId);
+      const { name, firstParty, redirectUris, postLogoutRedirectUris, grants, idTokenAlg } = changes;
+      const next: ClientMetadata = {
+        ...metadata,
+        ...(grants === undefined ? {} : grantMetadata(grants, metadata.token_endpoint_auth_method === 'none')),
+        ...(redirectUris === undefined ? {} : { redirect_uris: redirectUris }),
+        ...(postLogoutRedirectUris === undefined ? {} : { post_logout_redirect_uris: postLogoutRedirectUris }),
+        ...(name === undefined ? {} : { client_name: name ?? undefined }),
+        ...(idTokenAlg === undefined ? {} : { id_token_signed_response_alg: idTokenAlg ?? undefined }),
+        ...(firstParty === undefined ? {} : { [FIRST_PARTY]: firstParty || undefined }),
+      };
+      // Removed, not stored as undefined: the payload is JSON, and the provider reads absence as its default.
+      const cleaned = Object.fromEntries(Object.entries(next).filter(([, value]) => value !== undefined)) as ClientMetadata;
+      await save(cleaned);
+      await audit.record('client.updated', { actor, clientId, fields: Object.keys(changes).filter((key) => changes[key as keyof ClientChanges] !== undefined), via: 'admin' });
+      return summarise(cleaned);
     },
   };
 }

@@ -31,6 +31,12 @@ export interface SelfService {
    * TooManyRequestsError (counted per address, known or not) past the limit.
    */
   requestPasswordReset(email: string, options?: { interactionUid?: string }): Promise<void>;
+  /**
+   * A reset link for the account, on an administrator's word: mailed when Latch delivers mail, else
+   * returned (once: only its hash is kept) for the administrator to hand over. Not throttled, and
+   * for any status: whoever may disable an account may help its owner back in. UserNotFoundError.
+   */
+  issuePasswordReset(userId: string, options: { actor: string }): Promise<{ link?: string }>;
   /** The address a reset link is for, or null when the link is not (or no longer) valid. */
   passwordResetFor(token: string): Promise<{ email: string } | null>;
   /**
@@ -60,6 +66,8 @@ export interface SelfServiceDependencies {
   issuer: string;
   ttl: { emailVerification: number; passwordReset: number };
   now: () => Date;
+  /** Whether mail reaches anyone (production without SMTP_URL keeps it in the outbox): if not, issued reset links are returned. */
+  mailDelivered?: boolean;
   /** The least time a reset request takes, known address or not: more than the work for a known one. */
   resetRequestFloorMs?: number;
 }
@@ -78,6 +86,7 @@ export function createSelfService({
   issuer,
   ttl,
   now,
+  mailDelivered = true,
   resetRequestFloorMs = DEFAULT_RESET_REQUEST_FLOOR_MS,
 }: SelfServiceDependencies): SelfService {
   const link = (page: string, token: string) => `${issuer}${SELF_SERVICE_PATH}/${page}?token=${token}`;
@@ -140,6 +149,18 @@ export function createSelfService({
       } finally {
         await sleep(resetRequestFloorMs - (performance.now() - started));
       }
+    },
+
+    async issuePasswordReset(userId, { actor }) {
+      const user = await users.findById(userId);
+      if (!user) throw new UserNotFoundError();
+      return transaction(async (db) => {
+        const token = await tokens.issue(db, 'password_reset', { userId, email: user.email, interactionUid: null }, lifetime(ttl.passwordReset));
+        const resetLink = link('reset-password', token);
+        if (mailDelivered) await mailer.queue(db, 'password_reset', user.email, { link: resetLink, minutes: Math.round(ttl.passwordReset / 60) });
+        await audit.record('password.reset_requested', { userId, actor, via: 'admin', mailed: mailDelivered }, db);
+        return mailDelivered ? {} : { link: resetLink };
+      });
     },
 
     passwordResetFor: async (token) => {

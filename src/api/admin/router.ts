@@ -1,9 +1,14 @@
+import type { Administration } from '../../admin/administration.js';
 import type { Authorization } from '../../authorization/authorization.js';
 import { ADMIN_SCOPE } from '../../authorization/seed.js';
 import type { ApiRoutes } from '../operation.js';
+import { mountAdminAuditRoutes } from './audit-events.js';
+import { mountAdminClientRoutes } from './clients.js';
+import { mountAdminKeyRoutes } from './keys.js';
 import { mountResourceServerRoutes } from './resource-servers.js';
 import { mountRoleAssignmentRoutes } from './role-assignments.js';
 import { mountRoleRoutes } from './roles.js';
+import { mountAdminUserRoutes } from './users.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
@@ -11,6 +16,8 @@ export const ADMIN_API_PATH = `/api/v1${ADMIN_API_PREFIX}`;
 
 export interface AdminDependencies {
   authorization: Authorization;
+  /** Users, clients, keys and the audit trail. */
+  admin: Administration;
 }
 
 /**
@@ -18,7 +25,7 @@ export interface AdminDependencies {
  * (BearerAuth.requireAdmin), whatever its file declares, so no admin route can be left open.
  * One file per resource, each added here with one line.
  */
-export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDependencies): void {
+export function mountAdminRoutes(routes: ApiRoutes, { authorization, admin: administration }: AdminDependencies): void {
   const admin: ApiRoutes = {
     get operations() {
       return routes.operations;
@@ -30,4 +37,8 @@ export function mountAdminRoutes(routes: ApiRoutes, { authorization }: AdminDepe
   mountRoleRoutes(admin, authorization);
   mountResourceServerRoutes(admin, authorization);
   mountRoleAssignmentRoutes(admin, authorization);
+  mountAdminUserRoutes(admin, administration);
+  mountAdminClientRoutes(admin, administration);
+  mountAdminKeyRoutes(admin, administration);
+  mountAdminAuditRoutes(admin, administration);
 }
