@@ -27,10 +27,10 @@ export async function adminClient(running: RunningLatch): Promise<{ clientId: st
   return { clientId: client.clientId, clientSecret: clientSecret as string };
 }
 
-/** A client credentials access token for Latch's API, asking for `scope`. */
-export async function clientCredentialsToken(running: RunningLatch, { clientId, clientSecret }: { clientId: string; clientSecret: string }, scope: string): Promise<string> {
+/** A client credentials access token asking for `scope`, for Latch's API unless `resource` names another. */
+export async function clientCredentialsToken(running: RunningLatch, { clientId, clientSecret }: { clientId: string; clientSecret: string }, scope: string, resource?: string): Promise<string> {
   const configuration = await oidc.discovery(new URL(running.baseUrl), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-  return (await oidc.clientCredentialsGrant(configuration, { scope })).access_token;
+  return (await oidc.clientCredentialsGrant(configuration, { scope, ...(resource === undefined ? {} : { resource }) })).access_token;
 }
 
 /** A new admin machine client's access token with the `admin` scope. */
