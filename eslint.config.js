@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Scripts Latch serves to browsers.
+    files: ['assets/**'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     // The examples are programs a user copies: printing is how they report.
     files: ['examples/**'],
     rules: { 'no-console': 'off' },

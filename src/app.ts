@@ -9,7 +9,7 @@ import { createPrismaSessionDeviceRepository } from './account/session-device-re
 import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
-import { createBearerAuth } from './api/bearer-auth.js';
+import { callerOf, createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
@@ -41,6 +41,8 @@ import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_PATH, ensureConsoleClient } from './console/console-client.js';
+import { createConsoleSurface } from './console/console-surface.js';
 import { createThrottles } from './throttle/throttles.js';
 import { createPrismaAccountTokens } from './self-service/account-tokens.js';
 import { createSelfServicePages } from './self-service/pages.js';
@@ -115,8 +117,9 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
-  // The account page's own client is part of Latch, not an app the user connected.
-  const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID]);
+  await ensureConsoleClient(oidcStore, config.issuer);
+  // The account page's and the console's own clients are part of Latch, not apps the user connected.
+  const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID]);
   const clientName = async (clientId: string) => {
     const client = await provider.current().Client.find(clientId);
     return client?.clientName ?? undefined;
@@ -203,6 +206,24 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     ),
   );
   const { views } = interactions;
+  app.use(
+    scopeTo(
+      CONSOLE_PATH,
+      createConsoleSurface({
+        issuer: config.issuer,
+        keyEncryptionKey: config.secrets.keyEncryptionKey,
+        sessionTtlSeconds: config.oidc.ttl.refreshToken,
+        cacheViews: config.env !== 'development',
+        admin,
+        adminGuard: bearer.require('admin'),
+        actorOf: (ctx) => callerOf(ctx).user.id,
+        clientName,
+        views,
+        logger,
+        now,
+      }),
+    ),
+  );
   app.use(
     scopeTo(SELF_SERVICE_PATH, [
       errorPages({ views, logger }),
