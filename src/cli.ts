@@ -4,6 +4,7 @@ import { clientsCommand } from './cli/clients.js';
 import { CliError, type Command } from './cli/command.js';
 import { humanLogStream } from './cli/human-log.js';
 import { keysCommand } from './cli/keys.js';
+import { usersCommand } from './cli/users.js';
 import { ConfigError, loadConfig } from './config.js';
 import { EmbeddedPostgresError } from './db/embedded-postgres.js';
 import { openDatabase } from './db/open-database.js';
@@ -19,7 +20,7 @@ import { createLogger } from './logger.js';
  * only, with exit code 1; usage mistakes are told before anything is opened.
  */
 
-const COMMANDS: Command[] = [clientsCommand, keysCommand, auditCommand];
+const COMMANDS: Command[] = [usersCommand, clientsCommand, keysCommand, auditCommand];
 const HELP = new Set(['--help', '-h', 'help']);
 
 /** A CLI needs a connection or two, not the server's pool. */

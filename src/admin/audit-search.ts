@@ -5,7 +5,7 @@ import { decodeCursor, pageOf, type Page } from './cursor.js';
 import type { UserAdministration } from './user-administration.js';
 
 export const DEFAULT_AUDIT_PAGE_SIZE = 100;
-export const MAX_AUDIT_PAGE_SIZE = 1000;
+export const MAX_AUDIT_PAGE_SIZE = 10_000;
 
 export interface AuditFilter {
   /** A user's id or email address. */

@@ -1,12 +1,13 @@
-import { normalizeEmail } from '../account/email.js';
-import { createPrismaUserRepository } from '../account/user-repository.js';
-import { createAuditLog, type AuditEvent } from '../audit/audit-log.js';
+import { UserNotFoundError } from '../account/errors.js';
+import type { AuditEvent } from '../audit/audit-log.js';
+import { DEFAULT_AUDIT_PAGE_SIZE, MAX_AUDIT_PAGE_SIZE } from '../admin/audit-search.js';
+import { AppError } from '../errors.js';
+import { cliAdministration } from './administration.js';
 import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type CliContext, type Command } from './command.js';
 
-const DEFAULT_LIMIT = 100;
 const USAGE = [
-  `audit list [--user <email>] [--event <name>] [--since <date>|<n>m|<n>h|<n>d] [--limit <n>]   security events, newest first (default ${DEFAULT_LIMIT})`,
+  `audit list [--user <id|email>] [--event <name>] [--since <date>|<n>m|<n>h|<n>d] [--limit <n>] [--cursor <c>] [--json]   security events, newest first (default ${DEFAULT_AUDIT_PAGE_SIZE})`,
 ];
 
 const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -19,26 +20,34 @@ export const auditCommand: Command = {
     const [subcommand, ...rest] = args;
     if (subcommand === undefined) throw usageError('audit needs a subcommand', USAGE);
     if (subcommand !== 'list') throw usageError(`unknown subcommand: audit ${subcommand}.${didYouMean(subcommand, ['list'])}`, USAGE);
-    const { user, event, since, limit } = parseListOptions(rest);
+    const { json, ...filter } = parseListOptions(rest);
     return async (context) => {
-      let subjectId: string | undefined;
-      if (user !== undefined) {
-        const found = await createPrismaUserRepository(context.prisma).findByEmail(normalizeEmail(user));
-        if (!found) throw new CliError(`No account has the address ${user}.`);
-        subjectId = found.id;
+      let page;
+      try {
+        page = await cliAdministration(context).auditEvents(filter);
+      } catch (error) {
+        if (error instanceof UserNotFoundError) throw new CliError(`No account has the address ${filter.user}.`, { cause: error });
+        if (error instanceof AppError) throw new CliError(error.message, { cause: error });
+        throw error;
       }
-      const events = await createAuditLog(context).list({ subjectId, event, since, limit });
-      printEvents(events, context);
+      if (json) return context.print(JSON.stringify({ events: page.items, next_cursor: page.nextCursor ?? null }, null, 2));
+      printEvents(page.items, context);
+      if (page.nextCursor) context.print(`More: latch audit list ... --cursor ${page.nextCursor}`);
     };
   },
 };
 
-function parseListOptions(args: string[]): { user?: string; event?: string; since?: Date; limit: number } {
-  const { values, positionals } = parseOptions(args, { user: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' } }, 'audit list', USAGE);
+function parseListOptions(args: string[]): { user?: string; event?: string; since?: Date; limit: number; cursor?: string; json?: boolean } {
+  const { values, positionals } = parseOptions(
+    args,
+    { user: { type: 'string' }, event: { type: 'string' }, since: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' }, json: { type: 'boolean' } },
+    'audit list',
+    USAGE,
+  );
   if (positionals.length > 0) throw usageError(`audit list takes options only, got: ${positionals.join(' ')}`, USAGE);
-  const limit = values.limit === undefined ? DEFAULT_LIMIT : Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw usageError('--limit needs a whole number between 1 and 10000', USAGE);
-  return { user: values.user, event: values.event, since: values.since === undefined ? undefined : sinceOf(values.since), limit };
+  const limit = values.limit === undefined ? DEFAULT_AUDIT_PAGE_SIZE : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE_SIZE) throw usageError(`--limit needs a whole number between 1 and ${MAX_AUDIT_PAGE_SIZE}`, USAGE);
+  return { user: values.user, event: values.event, since: values.since === undefined ? undefined : sinceOf(values.since), limit, cursor: values.cursor, json: values.json };
 }
 
 /** An ISO date or time, or a span back from now ("90m", "24h", "7d"). */

@@ -107,7 +107,7 @@ async function refusalsAsCliErrors<T>(operation: () => Promise<T>): Promise<T> {
  * client may ask for), so that a client is validated precisely as every Latch process will load
  * it. It never serves a request: it finds no account and renders no page.
  */
-async function validatingProvider({ config, prisma, logger }: CliContext, store: OidcStore): Promise<Provider> {
+export async function validatingProvider({ config, prisma, logger }: CliContext, store: OidcStore): Promise<Provider> {
   const now = () => new Date();
   const signingKeys = signingKeysOf(config, prisma, { logger, now });
   // What a first start does: on a database no Latch has run on yet there are no keys.

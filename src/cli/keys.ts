@@ -1,8 +1,9 @@
+import { createKeyAdministration } from '../admin/key-administration.js';
 import { createAuditLog } from '../audit/audit-log.js';
+import { AppError } from '../errors.js';
 import {
   DEFAULT_PUBLISH_FOR_SECONDS,
   DEFAULT_WATCH_INTERVAL_MS,
-  NoActiveSigningKeyError,
   signingKeysOf,
   type Rotation,
   type SigningKeys,
@@ -32,11 +33,10 @@ export const keysCommand: Command = {
         const publishFor = parsePublishFor(rest);
         return async (context) => {
           try {
-            const rotation = await signingKeys(context).rotate({ publishFor });
-            await createAuditLog(context).record('key.rotated', { actor: 'admin', created: rotation.created.map(({ kid }) => kid), retired: rotation.retired.map(({ kid }) => kid), publishFor });
+            const rotation = await createKeyAdministration({ signingKeys: signingKeys(context), audit: createAuditLog(context) }).rotate({ publishFor }, 'admin');
             printRotation(rotation, publishFor, context);
           } catch (error) {
-            if (error instanceof NoActiveSigningKeyError) throw new CliError(error.message, { cause: error });
+            if (error instanceof AppError) throw new CliError(error.message, { cause: error });
             throw error;
           }
         };
