@@ -215,6 +215,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         sessionTtlSeconds: config.oidc.ttl.refreshToken,
         cacheViews: config.env !== 'development',
         admin,
+        builtInClients: hiddenClientIds,
         adminGuard: bearer.require('admin'),
         actorOf: (ctx) => callerOf(ctx).user.id,
         clientName,

@@ -11,6 +11,8 @@ import { CsrfError, FormBodyError } from '../interactions/errors.js';
 import { formBody } from '../interactions/form.js';
 import type { Views } from '../interactions/views.js';
 import type { Logger } from '../logger.js';
+import { ClientNotFoundError } from '../provider/client-admin.js';
+import { appsPages } from './apps-pages.js';
 import { auditPage } from './audit-page.js';
 import { createConsoleScript } from './console-assets.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_PATH } from './console-client.js';
@@ -29,7 +31,9 @@ export interface ConsoleSurfaceDependencies {
   sessionTtlSeconds: number;
   /** Compiled templates are kept (off in development). */
   cacheViews: boolean;
-  admin: Pick<Administration, 'users' | 'auditEvents'>;
+  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients'>;
+  /** Latch's own clients, which the applications pages leave alone. */
+  builtInClients: ReadonlySet<string>;
   /** The admin API's own guard (an access token for Latch's API whose roles grant `admin`). */
   adminGuard: Middleware;
   /** The administrator the guard found, as the audit trail names them. */
@@ -65,6 +69,7 @@ function explain(error: unknown): ErrorPage | undefined {
   if (error instanceof ForbiddenError) {
     return { status: 403, reason: 'console_not_admin', locals: { heading: 'This is for administrators', message: 'Your account does not have the admin role, so the admin console is closed to it. Ask an administrator if you need it.', link: { href: '/account', text: 'Go to your account' } } };
   }
+  if (error instanceof ClientNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such app', message: 'There is no app with this client id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/apps`, text: 'Back to the applications' } } };
   if (error instanceof NotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such user', message: 'There is no user with this id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/users`, text: 'Back to the users' } } };
   if (error instanceof ValidationError) return { status: 400, reason: 'invalid_input', locals: { heading: 'This request could not be read', message: error.message, link: backToConsole } };
   return undefined;
@@ -75,7 +80,7 @@ function explain(error: unknown): ErrorPage | undefined {
  * authorized through the administrator's own token by the admin API's guard (console-guard.ts), and
  * whose every action calls the same administration services as the admin API and the CLI.
  */
-export function createConsoleSurface({ issuer, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
+export function createConsoleSurface({ issuer, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, builtInClients, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: CONSOLE_PATH });
   const script = createConsoleScript();
   const views = createConsoleViews({ directory: resolve(projectRoot, 'views'), cache: cacheViews, csrf, script });
@@ -118,6 +123,7 @@ export function createConsoleSurface({ issuer, keyEncryptionKey, sessionTtlSecon
   });
 
   const users = usersPages({ admin, views, page, form, recent: recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now }), reauthenticate: signInAgain, clientName, actorOf });
+  const apps = appsPages({ issuer, admin, views, page, form, builtIn: builtInClients, actorOf });
   const audit = auditPage({ admin, views, page });
 
   return [
@@ -129,6 +135,7 @@ export function createConsoleSurface({ issuer, keyEncryptionKey, sessionTtlSecon
     router.routes() as Middleware,
     router.allowedMethods() as Middleware,
     ...users,
+    ...apps,
     ...audit,
   ];
 }

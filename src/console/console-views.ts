@@ -24,6 +24,17 @@ export interface AuditRow {
   ip?: string;
 }
 
+export type AppKind = 'nextjs' | 'spa' | 'machine';
+
+/** The wizard's fields, as typed (shown again when the provider refuses them). */
+export interface AppForm {
+  name: string;
+  appUrl: string;
+  redirectUris: string;
+  postLogoutRedirectUris: string;
+  firstParty: boolean;
+}
+
 /**
  * What each console page (views/console/) is rendered from; every value is text for the template to
  * escape. Every page also gets `csrf`, the browser's anti-forgery token, for its forms and the
@@ -48,6 +59,19 @@ export interface ConsolePageLocals {
     link?: string;
   };
   'confirm-delete': { user: UserRow; error?: string };
+  apps: { apps: { clientId: string; name: string; kind: string; created?: string }[] };
+  'app-new': { kinds: { value: string; label: string; description: string }[]; kind?: AppKind; values: AppForm; error?: string };
+  app: {
+    app: { clientId: string; name: string; kind: string; type: string; firstParty: boolean; grantTypes: string[]; created?: string };
+    usesRedirects: boolean;
+    redirectUris: string;
+    postLogoutRedirectUris: string;
+    error?: string;
+    notice?: string;
+  };
+  /** The configuration to copy, with the secret shown this once (absent for a public client). */
+  'app-secret': { app: { clientId: string; name: string }; kind: AppKind; secret?: string; rotated: boolean; env: string[]; snippet: string[] };
+  'confirm-rotate': { app: { clientId: string; name: string } };
   audit: {
     filter: { user: string; event: string; since: string };
     events: AuditRow[];
@@ -61,16 +85,32 @@ const TITLES: Record<ConsolePageName, string> = {
   users: 'Users',
   user: 'User',
   'confirm-delete': 'Delete user',
+  apps: 'Applications',
+  'app-new': 'Register an app',
+  app: 'Application',
+  'app-secret': 'Application credentials',
+  'confirm-rotate': 'Rotate secret',
   audit: 'Audit',
 };
 
 /** The console's sections, in the navigation's order. */
 export const SECTIONS = [
   { name: 'users', label: 'Users', href: `${CONSOLE_PATH}/users` },
+  { name: 'apps', label: 'Applications', href: `${CONSOLE_PATH}/apps` },
   { name: 'audit', label: 'Audit', href: `${CONSOLE_PATH}/audit` },
 ] as const;
 
-const SECTION_OF: Record<ConsolePageName, (typeof SECTIONS)[number]['name']> = { users: 'users', user: 'users', 'confirm-delete': 'users', audit: 'audit' };
+const SECTION_OF: Record<ConsolePageName, (typeof SECTIONS)[number]['name']> = {
+  users: 'users',
+  user: 'users',
+  'confirm-delete': 'users',
+  apps: 'apps',
+  'app-new': 'apps',
+  app: 'apps',
+  'app-secret': 'apps',
+  'confirm-rotate': 'apps',
+  audit: 'audit',
+};
 
 /**
  * Console pages run one script, Latch's own (assets/console.js), admitted by this response's nonce like
