@@ -9,9 +9,14 @@ import { createPrismaSessionDeviceRepository } from './account/session-device-re
 import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
-import { callerOf, createBearerAuth } from './api/bearer-auth.js';
+import { adminOf, createBearerAuth } from './api/bearer-auth.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
+import { createAuthorization, type Authorization } from './authorization/authorization.js';
+import { AUTHORIZATION_CHANNEL } from './authorization/channel.js';
+import { createEntitlements } from './authorization/entitlements.js';
+import { createResourceDirectory } from './authorization/resource-directory.js';
+import { seedAuthorization } from './authorization/seed.js';
 import { createAuditLog, type AuditLog } from './audit/audit-log.js';
 import type { Config } from './config.js';
 import { defaultMigrationsDir, listMigrationNames } from './db/migrations.js';
@@ -56,6 +61,8 @@ export interface Latch {
   /** The outbox and its worker. */
   mail: Mail;
   audit: AuditLog;
+  /** Roles, resource servers and role assignments. */
+  authorization: Authorization;
   provider: ProviderHost;
   oidcStore: OidcStore;
   signingKeys: SigningKeys;
@@ -99,6 +106,11 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   await signingKeys.ensureKeys();
   const keyRing = await signingKeys.load();
 
+  await seedAuthorization(prisma, config);
+  const authorizationInvalidation = listenForInvalidation(pool, AUTHORIZATION_CHANNEL, logger);
+  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool) };
+  const authorization = createAuthorization({ prisma, audit, apiResource: config.oidc.apiResource });
+
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
   const oidcStore = createOidcStore(pool, { clientInvalidation });
   const throttles = createThrottles(pool, { ...config.rateLimits, mailsPerHour: config.accounts.mailsPerHour }, { logger });
@@ -137,6 +149,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     signingKeys,
     validateClient: (metadata) => provider.current().Client.validate(metadata),
+    assignments: authorization.assignments,
     audit,
     now,
   });
@@ -152,6 +165,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     metrics,
     audit,
     observe: sightings.observe,
+    authorization: tokenAuthorization,
   });
   // The ring the provider signs with now; the REST API verifies access tokens against the same.
   let currentRing = keyRing;
@@ -181,9 +195,10 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     keyEncryptionKey: config.secrets.keyEncryptionKey,
     provider: () => provider.current(),
     accounts,
+    entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, logger })));
+  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger })));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -216,8 +231,8 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         cacheViews: config.env !== 'development',
         admin,
         builtInClients: hiddenClientIds,
-        adminGuard: bearer.require('admin'),
-        actorOf: (ctx) => callerOf(ctx).user.id,
+        adminGuard: bearer.requireAdmin(),
+        actorOf: (ctx) => adminOf(ctx).actor,
         clientName,
         views,
         logger,
@@ -245,6 +260,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     selfService,
     mail,
     audit,
+    authorization,
     provider,
     oidcStore,
     signingKeys,
@@ -254,6 +270,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       await keyWatch.stop();
       await purge.stop();
       await clientInvalidation.stop();
+      await authorizationInvalidation.stop();
       await mail.worker?.stop();
       await prisma.$disconnect();
     },

@@ -35,6 +35,7 @@ serveParent(
         validate: (metadata) => latch.provider.current().Client.validate(metadata),
         now: () => new Date(),
         audit: latch.audit,
+        assignments: latch.authorization.assignments,
       });
       const machine = await admin.create({ name: 'bench machine', grants: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], public: false, firstParty: false });
       const app = await admin.create({ name: 'bench app', grants: ['authorization_code'], redirectUris: [redirectUri], postLogoutRedirectUris: [], public: false, firstParty: true });

@@ -3,6 +3,8 @@ import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { User } from '../account/user.js';
+import { permissionsOf, type Entitlements, type Subject } from '../authorization/entitlements.js';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 import { ForbiddenError, InsufficientScopeError, UnauthorizedError } from '../errors.js';
 import { accessTokenReference } from '../provider/access-token-references.js';
 import { SIGNING_ALGORITHMS, verificationKeys } from '../provider/keys/key-ring.js';
@@ -16,16 +18,29 @@ export interface Caller {
   sessionUid?: string;
 }
 
+/** Who is administering: the audit log's actor, a user id or `client:<client id>`. */
+export interface AdminCaller {
+  actor: string;
+}
+
 declare module 'koa' {
   interface DefaultState {
     /** Set by BearerAuth.require once the request's access token is verified. */
     caller?: Caller;
+    /** Set by BearerAuth.requireAdmin. */
+    admin?: AdminCaller;
   }
 }
 
 export interface BearerAuth {
   /** Authenticates the request as a user whose access token was granted `scope`; sets ctx.state.caller. */
   require(scope: string): Middleware;
+  /**
+   * Authenticates an administrator: an access token for Latch's API with the `admin` scope, of an
+   * active user or of a client that still exists (client credentials), whose roles still grant
+   * `admin`; sets ctx.state.admin.
+   */
+  requireAdmin(): Middleware;
 }
 
 export interface BearerAuthDependencies {
@@ -39,6 +54,8 @@ export interface BearerAuthDependencies {
   /** The provider serving now: its token models decide whether a token is still active. */
   provider: () => Provider;
   accounts: Pick<AccountService, 'findActive'>;
+  /** Whether the admin's roles still grant `admin`: a role taken away ends administration at once. */
+  entitlements: Entitlements;
   now: () => Date;
 }
 
@@ -52,7 +69,7 @@ const CLOCK_TOLERANCE_SECONDS = 5;
  * that a token that is no longer active anywhere (revoked, its grant revoked, its code replayed,
  * its refresh token reused, its session ended) stops working here at the same moment.
  */
-export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKey, provider, accounts, now }: BearerAuthDependencies): BearerAuth {
+export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKey, provider, accounts, entitlements, now }: BearerAuthDependencies): BearerAuth {
   const referenceOf = accessTokenReference(keyEncryptionKey);
 
   const keys = verificationKeys(publicJwks);
@@ -76,22 +93,52 @@ export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKe
     return payload.jti;
   }
 
-  async function authenticate(ctx: Context): Promise<Caller> {
-    const jti = await verifiedJti(bearerTokenOf(ctx));
-    const reference = referenceOf(jti);
+  type ActiveToken = { kind: 'user'; token: InstanceType<Provider['AccessToken']> } | { kind: 'client'; token: InstanceType<Provider['ClientCredentials']> };
+
+  /** The token's record, through oidc-provider's models: an access token of a user's grant, or a client's own. */
+  async function activeToken(ctx: Context): Promise<ActiveToken> {
+    const reference = referenceOf(await verifiedJti(bearerTokenOf(ctx)));
     const { AccessToken, ClientCredentials } = provider();
-    const token = await AccessToken.find(reference);
-    if (!token) {
-      if (await ClientCredentials.find(reference)) {
-        throw new ForbiddenError('This resource belongs to a user; the access token was issued to a client alone (client credentials) and acts for no user.');
-      }
-      throw invalidToken('The access token is no longer active: it was revoked, or its grant or session ended.', 'the access token is not active');
-    }
+    const found: ActiveToken | undefined = await AccessToken.find(reference).then(async (token) => {
+      if (token) return { kind: 'user', token } as const;
+      const own = await ClientCredentials.find(reference);
+      return own ? ({ kind: 'client', token: own } as const) : undefined;
+    });
+    if (!found) throw invalidToken('The access token is no longer active: it was revoked, or its grant or session ended.', 'the access token is not active');
     // This API checks no DPoP or mTLS proof: taking a sender-constrained token as a bearer one would undo its binding.
-    if (token.isSenderConstrained()) throw invalidToken('The access token is sender-constrained; this API accepts bearer tokens only.', 'sender-constrained tokens are not accepted');
-    const user = await accounts.findActive(token.accountId);
+    if (found.token.isSenderConstrained()) throw invalidToken('The access token is sender-constrained; this API accepts bearer tokens only.', 'sender-constrained tokens are not accepted');
+    return found;
+  }
+
+  async function activeUser(accountId: string): Promise<User> {
+    const user = await accounts.findActive(accountId);
     if (!user) throw invalidToken('The account the access token was issued for is not active.', 'the account is not active');
+    return user;
+  }
+
+  async function authenticate(ctx: Context): Promise<Caller> {
+    const active = await activeToken(ctx);
+    if (active.kind === 'client') {
+      throw new ForbiddenError('This resource belongs to a user; the access token was issued to a client alone (client credentials) and acts for no user.');
+    }
+    const { token } = active;
+    const user = await activeUser(token.accountId);
     return { user, scopes: token.scopes, grantId: token.grantId, sessionUid: token.sessionUid };
+  }
+
+  async function authenticateAdmin(ctx: Context): Promise<AdminCaller> {
+    const active = await activeToken(ctx);
+    if (!active.token.scopes.has(ADMIN_SCOPE)) throw new InsufficientScopeError(ADMIN_SCOPE);
+    let subject: Subject;
+    if (active.kind === 'user') {
+      subject = { kind: 'user', id: (await activeUser(active.token.accountId)).id };
+    } else {
+      const { clientId } = active.token;
+      if (clientId === undefined || !(await provider().Client.find(clientId))) throw invalidToken('The client the access token was issued to no longer exists.', 'the client does not exist');
+      subject = { kind: 'client', id: clientId };
+    }
+    if (!permissionsOf(await entitlements.rolesOf(subject, audience)).has(ADMIN_SCOPE)) throw new InsufficientScopeError(ADMIN_SCOPE);
+    return { actor: subject.kind === 'user' ? subject.id : `client:${subject.id}` };
   }
 
   return {
@@ -103,6 +150,12 @@ export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKe
         await next();
       };
     },
+    requireAdmin() {
+      return async (ctx, next) => {
+        ctx.state.admin = await authenticateAdmin(ctx);
+        await next();
+      };
+    },
   };
 }
 
@@ -111,6 +164,13 @@ export function callerOf(ctx: Context): Caller {
   const { caller } = ctx.state;
   if (!caller) throw new Error(`${ctx.method} ${ctx.path} reads the caller without requiring bearer authentication`);
   return caller;
+}
+
+/** The administrator set by BearerAuth.requireAdmin; a route that reads it without that middleware is a bug. */
+export function adminOf(ctx: Context): AdminCaller {
+  const { admin } = ctx.state;
+  if (!admin) throw new Error(`${ctx.method} ${ctx.path} reads the administrator without requiring admin authentication`);
+  return admin;
 }
 
 /** The token of an `Authorization: Bearer` header. Other ways of sending one (RFC 6750 §2.2, §2.3) are not accepted. */

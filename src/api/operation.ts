@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type { z } from 'zod';
 import { refuseUnstorableBody } from '../http/input-guard.js';
 import { PROBLEM_TYPES, type ProblemKind } from '../http/problem.js';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { jsonBody, parseBody } from './guard.js';
 
@@ -32,7 +33,10 @@ export interface Operation<Body extends z.ZodType | undefined = z.ZodType | unde
   path: string;
   summary: string;
   description?: string;
-  /** Bearer authentication with an access token for Latch's API that was granted this scope. */
+  /**
+   * Bearer authentication with an access token for Latch's API that was granted this scope.
+   * `admin` is the admin API's: the administrator's roles must still grant it (BearerAuth.requireAdmin).
+   */
   scope?: string;
   /** The JSON request body: it validates the body and documents it. */
   body?: Body;
@@ -63,7 +67,8 @@ export function apiRoutes(router: Router, bearer: BearerAuth): ApiRoutes {
     operations,
     add(operation, handler) {
       const { scope, body } = operation;
-      const before: Middleware[] = [...(scope === undefined ? [] : [bearer.require(scope)]), ...(body === undefined ? [] : [jsonBody(), refuseUnstorableBody()])];
+      const authentication = scope === undefined ? [] : [scope === ADMIN_SCOPE ? bearer.requireAdmin() : bearer.require(scope)];
+      const before: Middleware[] = [...authentication, ...(body === undefined ? [] : [jsonBody(), refuseUnstorableBody()])];
       router[operation.method](operation.path, ...before, async (ctx) => {
         const input = (body === undefined ? undefined : parseBody(ctx, body)) as Parameters<typeof handler>[1];
         const answer: { status: SuccessStatus; body?: unknown } = await handler(ctx, input);

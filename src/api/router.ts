@@ -5,6 +5,7 @@ import type { ConnectedApps } from '../account/connected-apps.js';
 import type { PasswordChange } from '../account/password-change.js';
 import type { SignInSessions } from '../account/sign-in-sessions.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Authorization } from '../authorization/authorization.js';
 import { refuseUnstorableUrl } from '../http/input-guard.js';
 import { problemResponses } from '../http/problem.js';
 import type { Logger } from '../logger.js';
@@ -12,6 +13,7 @@ import type { OidcStore } from '../provider/oidc-store.js';
 import type { SelfService } from '../self-service/self-service.js';
 import type { Throttles } from '../throttle/throttles.js';
 import { mountAccountRoutes } from './account.js';
+import { mountAdminRoutes } from './admin/router.js';
 import type { BearerAuth } from './bearer-auth.js';
 import { mountConnectedAppsRoutes } from './connected-apps.js';
 import { mountOpenApi } from './openapi.js';
@@ -32,17 +34,20 @@ export interface ApiDependencies {
   /** The same counters as the sign-in and registration pages. */
   throttles: Throttles;
   audit: AuditLog;
+  /** Roles, resource servers and assignments: the admin API's. */
+  authorization: Authorization;
   logger: Logger;
 }
 
 /** The REST API (/api/v1): its own router, body parsing and problem+json errors, apart from the OIDC endpoints. */
-export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, logger }: ApiDependencies): Middleware[] {
+export function createApiRouter({ accounts, selfService, bearer, tokens, changePassword, connectedApps, sessions, throttles, audit, authorization, logger }: ApiDependencies): Middleware[] {
   const router = new Router({ prefix: '/api/v1' });
   const routes = apiRoutes(router, bearer);
   mountUserRoutes(routes, { accounts, selfService, registrationThrottle: throttles.registration });
   mountAccountRoutes(routes, { accounts, selfService, tokens, changePassword, signInThrottle: throttles.signIn, audit });
   mountConnectedAppsRoutes(routes, { connectedApps, sessions });
   mountSelfServiceRoutes(routes, { selfService });
+  mountAdminRoutes(routes, { authorization });
   // Last: it documents every operation mounted before it.
   mountOpenApi(routes);
   const noStore: Middleware = (ctx, next) => {

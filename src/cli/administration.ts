@@ -7,6 +7,7 @@ import { createSignInSessions } from '../account/sign-in-sessions.js';
 import { ACCOUNT_CLIENT_ID } from '../account-page/account-client.js';
 import { createAdministration, type Administration } from '../admin/administration.js';
 import { createAuditLog } from '../audit/audit-log.js';
+import { createRoleAssignments } from '../authorization/assignments.js';
 import { createMail, deliversMail } from '../mail/mail.js';
 import { signingKeysOf } from '../provider/keys/signing-keys.js';
 import { createOidcStore } from '../provider/oidc-store.js';
@@ -57,6 +58,7 @@ export function cliAdministration(context: CliContext): Administration {
     signingKeys: signingKeysOf(config, prisma, { logger, now }),
     // Built on first use only: most commands never validate a client.
     validateClient: async (metadata) => (await (provider ??= validatingProvider(context, oidcStore))).Client.validate(metadata),
+    assignments: createRoleAssignments({ prisma, audit }),
     audit,
     now,
   });

@@ -2,6 +2,10 @@ import type { ParseArgsConfig } from 'node:util';
 import Provider from 'oidc-provider';
 import { createAuditLog } from '../audit/audit-log.js';
 import { nextAuthEnvironment, nextAuthProvider, NEXTAUTH_PROVIDER_ID } from '../admin/nextauth.js';
+import { createRoleAssignments } from '../authorization/assignments.js';
+import { createEntitlements } from '../authorization/entitlements.js';
+import { createResourceDirectory } from '../authorization/resource-directory.js';
+import { seedAuthorization } from '../authorization/seed.js';
 import { AppError } from '../errors.js';
 import { createAdapter } from '../provider/adapter.js';
 import { createClientAdmin, type ClientAdmin, type ClientSummary, type NewClient } from '../provider/client-admin.js';
@@ -14,7 +18,8 @@ import { didYouMean, parseOptions } from './arguments.js';
 import { CliError, usageError, type CliContext, type Command } from './command.js';
 
 const USAGE = [
-  `clients create --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--name <name>] [--public] [--first-party] [--grant authorization_code|client_credentials]... [--id-token-alg ${SIGNING_ALGORITHMS.join('|')}]`,
+  `clients create --redirect-uri <uri>... [--post-logout-redirect-uri <uri>]... [--name <name>] [--public] [--first-party] [--grant authorization_code|client_credentials]... [--id-token-alg ${SIGNING_ALGORITHMS.join('|')}] [--admin]`,
+  'clients create --admin [--name <name>]   a machine client (client_credentials) with the admin role, for the admin API',
   'clients list                              every client: id, name, type, grants',
   "clients show <client-id>                  a client's metadata (never its secret)",
   'clients delete <client-id>                deletes it, and every grant and token issued to it',
@@ -31,6 +36,7 @@ const CREATE_OPTIONS = {
   'first-party': { type: 'boolean' },
   grant: { type: 'string', multiple: true },
   'id-token-alg': { type: 'string' },
+  admin: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
 const SUBCOMMANDS = ['create', 'list', 'show', 'delete', 'rotate-secret'];
@@ -80,12 +86,14 @@ export const clientsCommand: Command = {
 
 function clientAdmin(context: CliContext): ClientAdmin {
   const store = createOidcStore(context.pool);
+  const audit = createAuditLog({ prisma: context.prisma, logger: context.logger });
   let provider: Promise<Provider> | undefined;
   return createClientAdmin({
     store,
     validate: async (metadata) => (await (provider ??= validatingProvider(context, store))).Client.validate(metadata),
     now: () => new Date(),
-    audit: createAuditLog({ prisma: context.prisma, logger: context.logger }),
+    audit,
+    assignments: createRoleAssignments({ prisma: context.prisma, audit }),
   });
 }
 
@@ -104,11 +112,12 @@ async function refusalsAsCliErrors<T>(operation: () => Promise<T>): Promise<T> {
  * client may ask for), so that a client is validated precisely as every Latch process will load
  * it. It never serves a request: it finds no account and renders no page.
  */
-export async function validatingProvider({ config, prisma, logger }: CliContext, store: OidcStore): Promise<Provider> {
+export async function validatingProvider({ config, prisma, pool, logger }: CliContext, store: OidcStore): Promise<Provider> {
   const now = () => new Date();
   const signingKeys = signingKeysOf(config, prisma, { logger, now });
-  // What a first start does: on a database no Latch has run on yet there are no keys.
+  // What a first start does: on a database no Latch has run on yet there are no keys, nor the admin role.
   await signingKeys.ensureKeys();
+  await seedAuthorization(prisma, config);
   const ring = await signingKeys.load();
   const configuration = providerConfiguration({
     config,
@@ -117,9 +126,13 @@ export async function validatingProvider({ config, prisma, logger }: CliContext,
     jwks: ring.jwks,
     references: createAccessTokenReferences({ issuer: config.issuer, keyEncryptionKey: config.secrets.keyEncryptionKey, publicJwks: () => ring.publicJwks }),
     pages: SERVES_NO_PAGES,
+    // Validation reads no resource server (an invalidation that never listens would bypass any cache).
+    authorization: { directory: createResourceDirectory(pool, NEVER_LISTENING), entitlements: createEntitlements(pool) },
   });
   return new Provider(config.issuer, configuration);
 }
+
+const NEVER_LISTENING = { listening: false, subscribe: () => {}, stop: async () => {} };
 
 const servesNoPages = async (): Promise<never> => {
   throw new Error('the admin CLI serves no pages');
@@ -129,7 +142,8 @@ const SERVES_NO_PAGES: ProviderPages = { renderError: servesNoPages, logoutSourc
 function parseNewClient(args: string[]): NewClient {
   const { values, positionals } = parseOptions(args, CREATE_OPTIONS, 'clients create', USAGE);
   if (positionals.length > 0) throw usageError(`clients create takes options only, got: ${positionals.join(' ')}`, USAGE);
-  const grants = values.grant ?? ['authorization_code'];
+  // An admin client is a machine client unless told otherwise.
+  const grants = values.grant ?? [values.admin === true ? 'client_credentials' : 'authorization_code'];
   const unknownGrant = grants.find((grant) => !isGrant(grant));
   if (unknownGrant !== undefined) throw usageError(`--grant must be ${GRANTS.join(' or ')}, not "${unknownGrant}".${didYouMean(unknownGrant, GRANTS)}`, USAGE);
   const alg = values['id-token-alg'];
@@ -146,6 +160,7 @@ function parseNewClient(args: string[]): NewClient {
     postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
     grants: [...new Set(grants.filter(isGrant))],
     idTokenAlg: alg,
+    admin: values.admin ?? false,
   };
 }
 
@@ -173,6 +188,7 @@ function printCreated({ client, clientSecret }: { client: ClientSummary; clientS
   print(`  Client ID:       ${client.clientId}`);
   if (clientSecret !== undefined) print(`  Client secret:   ${clientSecret}   (shown once: keep it now; rotate-secret makes a new one)`);
   print(`  Grant types:     ${client.grantTypes.join(', ')}`);
+  if (client.admin) print(`  Admin:           may ask for the admin scope${client.grantTypes.includes('client_credentials') ? ' (holds the admin role: its own tokens carry it)' : ' (granted to users with the admin role)'}`);
   if (!client.grantTypes.includes('authorization_code')) return;
 
   print();
@@ -218,6 +234,7 @@ function printClient(client: ClientSummary, { print }: CliContext): void {
   print(`Redirect URIs:              ${list(client.redirectUris)}`);
   print(`Post-logout redirect URIs:  ${list(client.postLogoutRedirectUris)}`);
   print(`ID token algorithm:         ${client.idTokenAlg ?? 'default'}`);
+  print(`May ask for admin:          ${client.admin ? 'yes' : 'no'}`);
   print(`Created:                    ${client.issuedAt ? date(client.issuedAt) : '-'}`);
 }
 

@@ -1,4 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 import { FIRST_PARTY } from '../provider/configuration.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 
@@ -9,7 +10,7 @@ export const CONSOLE_PATH = '/admin';
 export const CONSOLE_CALLBACK_PATH = `${CONSOLE_PATH}/callback`;
 
 /** What the console asks for: `admin` on Latch's API, which only an administrator's roles grant. */
-export const CONSOLE_SCOPE = 'openid admin';
+export const CONSOLE_SCOPE = `openid ${ADMIN_SCOPE}`;
 
 /**
  * Written at every start, so that it always matches this deployment's issuer. Unlike the account

@@ -1,6 +1,7 @@
 import type { Account, AccountClaims, FindAccount } from 'oidc-provider';
 import type { AccountService } from '../account/account-service.js';
 import type { User } from '../account/user.js';
+import type { Entitlements } from '../authorization/entitlements.js';
 
 /**
  * Which claims each scope releases (OpenID Connect Core §5.4). oidc-provider masks what an
@@ -25,6 +26,8 @@ export const SCOPE_CLAIMS = {
     'updated_at',
   ],
   phone: ['phone_number', 'phone_number_verified'],
+  /** Every role name of the user, whatever resource server its permissions are for. */
+  roles: ['roles'],
 } as const;
 
 /** Every standard claim Latch holds for a user; unset ones are left out rather than sent as null. */
@@ -56,12 +59,20 @@ export function claimsOf(user: User): AccountClaims {
 
 /**
  * oidc-provider's view of an account. A disabled or deleted account is no account: its codes,
- * refresh tokens and userinfo calls fail from that moment on.
+ * refresh tokens and userinfo calls fail from that moment on. Roles are read only when the
+ * `roles` scope was granted, and then at each ID token or userinfo response, so a change shows at once.
  */
-export function createFindAccount(accounts: Pick<AccountService, 'findActive'>): FindAccount {
+export function createFindAccount(accounts: Pick<AccountService, 'findActive'>, entitlements: Entitlements): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
     const user = await accounts.findActive(sub);
     if (!user) return undefined;
-    return { accountId: user.id, claims: () => claimsOf(user) };
+    return {
+      accountId: user.id,
+      claims: async (_use, scope) => {
+        if (!scope.split(' ').includes('roles')) return claimsOf(user);
+        const roles = await entitlements.rolesOf({ kind: 'user', id: user.id }, undefined);
+        return { ...claimsOf(user), roles: roles.map((role) => role.name) };
+      },
+    };
   };
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { RoleAssignments } from '../authorization/assignments.js';
+import { ADMIN_ROLE, ADMIN_SCOPE } from '../authorization/seed.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { FIRST_PARTY } from './configuration.js';
 import type { SigningAlgorithm } from './keys/key-ring.js';
@@ -18,6 +20,12 @@ export interface NewClient {
   /** authorization_code brings refresh_token with it. */
   grants: ('authorization_code' | 'client_credentials')[];
   idTokenAlg?: SigningAlgorithm;
+  /**
+   * May ask for the `admin` scope (listed in its registered `scope`). A client_credentials client
+   * also gets the admin role, so its own tokens carry `admin`; a sign-in client gets `admin` only
+   * for users whose roles grant it.
+   */
+  admin?: boolean;
 }
 
 /** What an administrator changes on a client; an absent field is kept, a null one removed. */
@@ -45,6 +53,8 @@ export interface ClientSummary {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   idTokenAlg?: string;
+  /** Its registered scope lists `admin`. */
+  admin: boolean;
   /** From the client's metadata: when it was created, by this CLI or registered through DCR. */
   issuedAt?: Date;
 }
@@ -73,6 +83,8 @@ export interface ClientAdminDependencies {
   now: () => Date;
   /** Client changes are audit events, like those made through dynamic registration. */
   audit: AuditLog;
+  /** An admin client's role, and a deleted client's roles. */
+  assignments: Pick<RoleAssignments, 'assign' | 'forgetClient'>;
 }
 
 export class ClientNotFoundError extends NotFoundError {
@@ -91,7 +103,7 @@ const CLIENT = 'Client';
 const CLI_ACTOR = 'admin';
 
 /** authorization_code brings refresh_token with it, and the code response type. */
-function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Pick<ClientMetadata, 'grant_types' | 'response_types'> {
+function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Required<Pick<ClientMetadata, 'grant_types' | 'response_types'>> {
   const grantTypes = grants.flatMap((grant) => (grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [grant]));
   if (isPublic && grantTypes.includes('client_credentials')) {
     // RFC 6749 §4.4: only a client that can authenticate may act on its own behalf.
@@ -104,7 +116,13 @@ function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Pick<Cli
  * Clients are oidc-provider Client rows in the store, exactly like those registered through DCR,
  * so the provider loads an administrator's client the way it loads any other.
  */
-export function createClientAdmin({ store, validate, now, audit }: ClientAdminDependencies): ClientAdmin {
+/**
+ * With `admin`, the client's scope allow-list: every scope the provider knows, `admin` included
+ * (oidc-provider refuses any known scope a client's list leaves out).
+ */
+const ADMIN_CLIENT_SCOPE = `openid offline_access email profile phone roles ${ADMIN_SCOPE}`;
+
+export function createClientAdmin({ store, validate, now, audit, assignments }: ClientAdminDependencies): ClientAdmin {
   async function stored(clientId: string): Promise<ClientMetadata> {
     const payload = await store.find(CLIENT, clientId, now());
     if (!payload) throw new ClientNotFoundError(clientId);
@@ -138,9 +156,19 @@ export function createClientAdmin({ store, validate, now, audit }: ClientAdminDe
         post_logout_redirect_uris: client.postLogoutRedirectUris,
         ...(client.idTokenAlg === undefined ? {} : { id_token_signed_response_alg: client.idTokenAlg }),
         ...(client.firstParty ? { [FIRST_PARTY]: true } : {}),
+        ...(client.admin === true ? { scope: grants.grant_types.includes('authorization_code') ? ADMIN_CLIENT_SCOPE : ADMIN_SCOPE } : {}),
       };
       await save(metadata);
-      await audit.record('client.created', { actor, clientId: metadata.client_id, via: 'admin' });
+      if (client.admin === true && grants.grant_types.includes('client_credentials')) {
+        try {
+          await assignments.assign({ client: metadata.client_id }, ADMIN_ROLE, actor);
+        } catch (error) {
+          // No half-made admin client: without its role it could never do what it was made for.
+          await store.destroy(CLIENT, metadata.client_id);
+          throw error;
+        }
+      }
+      await audit.record('client.created', { actor, clientId: metadata.client_id, via: 'admin', admin: client.admin === true });
       return { client: summarise(metadata), clientSecret };
     },
 
@@ -159,6 +187,7 @@ export function createClientAdmin({ store, validate, now, audit }: ClientAdminDe
       // The Client row first: from then on nothing new can be issued to it.
       await store.destroy(CLIENT, clientId);
       const revoked = await store.revokeByClientId(clientId);
+      await assignments.forgetClient(clientId);
       await audit.record('client.deleted', { actor, clientId, revoked, via: 'admin' });
       return { revoked };
     },
@@ -208,6 +237,7 @@ function summarise(metadata: ClientMetadata): ClientSummary {
     redirectUris: [...(metadata.redirect_uris ?? [])],
     postLogoutRedirectUris: [...(metadata.post_logout_redirect_uris ?? [])],
     idTokenAlg: metadata.id_token_signed_response_alg,
+    admin: typeof metadata.scope === 'string' && metadata.scope.split(' ').includes(ADMIN_SCOPE),
     issuedAt: typeof metadata.client_id_issued_at === 'number' ? new Date(metadata.client_id_issued_at * 1000) : undefined,
   };
 }

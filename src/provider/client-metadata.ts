@@ -1,4 +1,5 @@
 import { errors, type Configuration } from 'oidc-provider';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 
 /** Admins mark a client first-party (CLI); a client registering itself never may. */
 export const FIRST_PARTY = 'first_party';
@@ -91,7 +92,7 @@ type ExtraClientMetadata = NonNullable<Configuration['extraClientMetadata']>;
  * Latch's rules over oidc-provider's own client validation, in its extraClientMetadata hook, so
  * that they hold wherever a client is built: dynamic registration and its updates, the admin CLI
  * (which validates through the same provider) and every load from the store.
- * - `first_party` is for administrators to set, never for a client registering itself;
+ * - `first_party`, and `admin` in `scope`, are for administrators to set, never for a client registering itself;
  * - metadata of a feature that is off is refused, naming the field, instead of silently dropped;
  * - in production, redirect and post-logout redirect URIs are https, or http on loopback only.
  *   Outside production any http URI is fine, as the quick start's http://localhost apps need.
@@ -103,9 +104,10 @@ export function clientMetadataRules({ features, production }: { features: Featur
   );
 
   return {
-    properties: [...new Set([FIRST_PARTY, ...unsupported.keys(), ...(production ? REDIRECT_URI_LISTS : [])])],
+    properties: [...new Set([FIRST_PARTY, 'scope', ...unsupported.keys(), ...(production ? REDIRECT_URI_LISTS : [])])],
     validator(ctx, key, value) {
       if (key === FIRST_PARTY) return checkFirstParty(ctx, value);
+      if (key === 'scope') return checkAdminScope(ctx, value);
       const offering = unsupported.get(key);
       // false asks for nothing Latch lacks (no signed request objects required, say): clients that send defaults still register.
       if (offering !== undefined && value !== undefined && value !== false) {
@@ -120,6 +122,12 @@ function checkFirstParty(ctx: unknown, value: unknown): void {
   if (value === undefined || value === false) return;
   if (ctx) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} can only be set by an administrator`);
   if (value !== true) throw new errors.InvalidClientMetadata(`${FIRST_PARTY} must be a boolean`);
+}
+
+function checkAdminScope(ctx: unknown, value: unknown): void {
+  if (ctx && typeof value === 'string' && value.split(' ').includes(ADMIN_SCOPE)) {
+    throw new errors.InvalidClientMetadata(`the ${ADMIN_SCOPE} scope can only be given to a client by an administrator`);
+  }
 }
 
 function checkSecureRedirects(key: string, uris: unknown): void {

@@ -1,13 +1,17 @@
 import type { Adapter, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { JSONWebKeySet } from 'jose';
 import type { AccountService } from '../account/account-service.js';
+import type { Entitlements } from '../authorization/entitlements.js';
+import { issuanceEntitlements } from '../authorization/issuance.js';
+import type { ResourceDirectory } from '../authorization/resource-directory.js';
+import { ADMIN_SCOPE } from '../authorization/seed.js';
 import type { Config } from '../config.js';
 import { PROTOCOL_ROUTES, type AccessTokenReferences } from './access-token-references.js';
 import { SCOPE_CLAIMS, createFindAccount } from './claims.js';
 import { FIRST_PARTY, clientMetadataRules } from './client-metadata.js';
 import { loadFirstPartyGrant } from './first-party.js';
 import { introspectionPolicy } from './introspection-policy.js';
-import { resourceIndicators } from './resources.js';
+import { resourceIndicators, rolesClaim } from './resources.js';
 
 /** The pages oidc-provider renders itself (errors, logout), drawn from Latch's views. */
 export interface ProviderPages {
@@ -25,6 +29,8 @@ export interface ProviderDependencies {
   jwks: JSONWebKeySet;
   references: AccessTokenReferences;
   pages: ProviderPages;
+  /** Roles and resource servers: what tokens for a resource may carry. */
+  authorization: { directory: ResourceDirectory; entitlements: Entitlements };
 }
 
 export const INTERACTION_PATH = '/interaction';
@@ -37,13 +43,15 @@ export { FIRST_PARTY };
  * (PKCE S256 required for public clients, no implicit flow, no password grant); everything set
  * here is a decision documented where it is made.
  */
-export function providerConfiguration({ config, adapter, accounts, jwks, references, pages }: ProviderDependencies): Configuration {
+export function providerConfiguration({ config, adapter, accounts, jwks, references, pages, authorization }: ProviderDependencies): Configuration {
   const { ttl, initialAccessToken } = config.oidc;
+  const { directory } = authorization;
+  const entitlements = issuanceEntitlements(authorization.entitlements);
   const dynamicRegistration = initialAccessToken !== undefined;
   const features: NonNullable<Configuration['features']> = {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    introspection: { enabled: true, allowedPolicy: introspectionPolicy(config.oidc.resourceServers, references) },
+    introspection: { enabled: true, allowedPolicy: introspectionPolicy(directory, references) },
     revocation: {
       enabled: true,
       allowedPolicy: (ctx, client, token) => references.presentedAsJwt(ctx, token) && token.clientId === client.clientId,
@@ -54,17 +62,19 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
     pushedAuthorizationRequests: { enabled: true },
     // oidc-provider's default, stated: the client metadata rules read from here which features are on.
     dPoP: { enabled: true },
-    resourceIndicators: resourceIndicators(config),
+    resourceIndicators: resourceIndicators(config, { directory, entitlements }),
   };
 
   return {
     adapter,
-    findAccount: createFindAccount(accounts),
+    findAccount: createFindAccount(accounts, authorization.entitlements),
     jwks: jwks as Configuration['jwks'],
     cookies: { keys: config.secrets.cookieKeys },
     routes: { userinfo: PROTOCOL_ROUTES.userinfo, introspection: PROTOCOL_ROUTES.introspection, revocation: PROTOCOL_ROUTES.revocation },
 
-    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid')],
+    // `admin` is known to the provider so that an admin can list it in a client's `scope` metadata,
+    // the allow-list oidc-provider enforces; the roles decide whether a token gets it (resources.ts).
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((scope) => scope !== 'openid'), ADMIN_SCOPE],
     claims: { ...SCOPE_CLAIMS, openid: [...SCOPE_CLAIMS.openid] },
     // ID tokens carry the claims of the granted scopes too: NextAuth reads the profile from the ID token alone.
     conformIdTokenClaims: false,
@@ -101,6 +111,7 @@ export function providerConfiguration({ config, adapter, accounts, jwks, referen
 
     features,
     formats: { customizers: { jwt: references.record } },
+    extraTokenClaims: rolesClaim(entitlements),
 
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,

@@ -1,25 +1,25 @@
 import type { Configuration } from 'oidc-provider';
-import type { Config } from '../config.js';
+import type { ResourceDirectory } from '../authorization/resource-directory.js';
 import type { AccessTokenReferences } from './access-token-references.js';
 
 type AllowedPolicy = NonNullable<NonNullable<NonNullable<Configuration['features']>['introspection']>['allowedPolicy']>;
 
 /**
  * Who may learn what a token stands for (RFC 7662 §2.1, §4): the client it was issued to and,
- * for an access token, the resource servers it is meant for, that is the clients RESOURCE_SERVERS
- * links to one of its audiences. Those must authenticate: a public client's id is no proof of
+ * for an access token, the resource servers it is meant for, that is the clients the database links
+ * to one of its audiences (RESOURCE_SERVERS seeds them; admins change them). Those must authenticate: a public client's id is no proof of
  * anything. Anyone else gets `active: false`, as for a token that does not exist, so that
  * introspection tells no stranger a token's user, scopes or client.
  */
-export function introspectionPolicy(resourceServers: Config['oidc']['resourceServers'], references: AccessTokenReferences): AllowedPolicy {
-  const servesAudience = (clientId: string, audience: string) =>
-    Object.hasOwn(resourceServers, audience) && resourceServers[audience]?.clients.includes(clientId) === true;
+export function introspectionPolicy(directory: ResourceDirectory, references: AccessTokenReferences): AllowedPolicy {
+  const servesAudience = async (clientId: string, audience: string) => (await directory.find(audience))?.introspectingClients.includes(clientId) === true;
 
-  return (ctx, client, token) => {
+  return async (ctx, client, token) => {
     if (!references.presentedAsJwt(ctx, token)) return false;
     if (token.clientId === client.clientId) return true;
     // A refresh token is for its client alone: no resource server ever receives one.
     if (token.kind === 'RefreshToken' || client.clientAuthMethod === 'none') return false;
-    return references.presentedAudiences(ctx).some((audience) => servesAudience(client.clientId, audience));
+    const served = await Promise.all(references.presentedAudiences(ctx).map((audience) => servesAudience(client.clientId, audience)));
+    return served.includes(true);
   };
 }

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import * as oidc from 'openid-client';
 import supertest, { type Response } from 'supertest';
+import { adminClient, adminClientToken } from '../support/admin.js';
 import { registerClient } from '../support/clients.js';
 import { createTestDatabase } from '../support/database.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
@@ -129,10 +130,39 @@ describe('the OpenAPI document', () => {
       'POST /users/me/email-verification': [{ bearer: ['openid'] }],
       'POST /password-resets': null,
       'GET /openapi.json': null,
+      ...Object.fromEntries(ADMIN_OPERATIONS.map((operation) => [operation, [{ bearer: ['admin'] }]])),
     });
     expect(new Set(operations().map(({ operation }) => operation.operationId)).size).toBe(operations().length);
   });
 });
+
+const ADMIN_OPERATIONS = [
+  'GET /admin/roles',
+  'POST /admin/roles',
+  'GET /admin/roles/{id}',
+  'PATCH /admin/roles/{id}',
+  'DELETE /admin/roles/{id}',
+  'GET /admin/roles/{id}/permissions',
+  'PUT /admin/roles/{id}/permissions/{permissionId}',
+  'DELETE /admin/roles/{id}/permissions/{permissionId}',
+  'GET /admin/resource-servers',
+  'POST /admin/resource-servers',
+  'GET /admin/resource-servers/{id}',
+  'PATCH /admin/resource-servers/{id}',
+  'DELETE /admin/resource-servers/{id}',
+  'GET /admin/resource-servers/{id}/permissions',
+  'POST /admin/resource-servers/{id}/permissions',
+  'PATCH /admin/resource-servers/{id}/permissions/{value}',
+  'DELETE /admin/resource-servers/{id}/permissions/{value}',
+  ...['users', 'clients'].flatMap((collection) => [
+    `GET /admin/${collection}/{id}/roles`,
+    `GET /admin/${collection}/{id}/roles/{role}`,
+    `PUT /admin/${collection}/{id}/roles/{role}`,
+    `DELETE /admin/${collection}/{id}/roles/{role}`,
+  ]),
+];
+
+const isAdminOperation = (operation: OperationObject) => operation.security?.some((requirement) => requirement.bearer?.includes('admin')) === true;
 
 /** A real request, and the status it was sent to produce (none for probes, which may produce any documented one). */
 interface Exchange {
@@ -146,13 +176,16 @@ interface SendOptions {
   json?: unknown;
   form?: Record<string, string>;
   id?: string;
+  /** Path parameters other than {id}. */
+  params?: Record<string, string>;
   headers?: Record<string, string>;
 }
 
 /** Sends a request to an operation at the method and path the document gives it. */
-function send(target: { http(): supertest.Agent }, operationId: string, { token, json, form, id, headers = {} }: SendOptions = {}): Promise<Response> {
+function send(target: { http(): supertest.Agent }, operationId: string, { token, json, form, id, params = {}, headers = {} }: SendOptions = {}): Promise<Response> {
   const { path, method } = operationNamed(operationId);
-  const url = `${document.servers[0]?.url}${path.replace('{id}', id ?? randomUUID())}`;
+  const filled = Object.entries(params).reduce((at, [name, value]) => at.replace(`{${name}}`, encodeURIComponent(value)), path.replace('{id}', encodeURIComponent(id ?? randomUUID())));
+  const url = `${document.servers[0]?.url}${filled}`;
   let request = target.http()[method as 'get' | 'post' | 'put' | 'patch' | 'delete'](url);
   if (token !== undefined) request = request.set('Authorization', `Bearer ${token}`);
   for (const [name, value] of Object.entries(headers)) request = request.set(name, value);
@@ -240,6 +273,9 @@ async function intendedExchanges(): Promise<Exchange[]> {
   const ownGrant = (await send(running, 'listGrants', { token: granting.token })).body.grants[0].id as string;
   await produce('revokeGrant', 204, { token: granting.token, id: ownGrant });
 
+  const admin = await adminClientToken(running);
+  await adminExchanges(produce, admin, reader.user.id);
+
   const { headers } = await send(running, 'getOpenApiDocument');
   await produce('getOpenApiDocument', 200);
   await produce('getOpenApiDocument', 304, { headers: { 'If-None-Match': headers.etag as string } });
@@ -251,7 +287,7 @@ async function intendedExchanges(): Promise<Exchange[]> {
   }
   // Every operation that takes a body: a form instead.
   for (const { operation } of operations().filter(({ operation }) => 'requestBody' in operation)) {
-    await produce(operation.operationId, 415, { token: reader.token, form: { given_name: 'Ada' }, id: reader.user.id });
+    await produce(operation.operationId, 415, { token: isAdminOperation(operation) ? admin : reader.token, form: { given_name: 'Ada' }, id: reader.user.id });
   }
   // Throttled: this address's registration and sign-in counters past their limits, then forgotten again.
   await query(
@@ -265,6 +301,75 @@ async function intendedExchanges(): Promise<Exchange[]> {
   await produce('deleteCurrentUser', 429, { token: reader.token, json: { current_password: 'not the password' } });
   await query(running.databaseUrl, 'DELETE FROM rate_limits');
   return exchanges;
+}
+
+type Produce = (operationId: string, intended: number, options?: SendOptions) => Promise<void>;
+
+/** The admin API's roles, resource servers and assignments: each documented status, with an admin client's token. */
+async function adminExchanges(produce: Produce, token: string, userId: string): Promise<void> {
+  const as = (options: SendOptions = {}) => ({ token, ...options });
+  const unique = randomUUID().slice(0, 8);
+  const resource = `https://orders-${unique}.example.com`;
+  const missing = randomUUID();
+
+  await produce('listResourceServers', 200, as());
+  await produce('createResourceServer', 201, as({ json: { identifier: resource, name: 'Orders' } }));
+  await produce('createResourceServer', 400, as({ json: { identifier: 'not a uri' } }));
+  await produce('createResourceServer', 409, as({ json: { identifier: resource } }));
+  await produce('getResourceServer', 200, as({ id: resource }));
+  await produce('getResourceServer', 404, as({ id: missing }));
+  await produce('updateResourceServer', 200, as({ id: resource, json: { name: 'Order service' } }));
+  await produce('updateResourceServer', 400, as({ id: resource, json: { name: 5 } }));
+  await produce('updateResourceServer', 404, as({ id: missing, json: { name: 'Order service' } }));
+  await produce('createPermission', 201, as({ id: resource, json: { value: 'orders:read', description: 'Read orders' } }));
+  await produce('createPermission', 400, as({ id: resource, json: { value: 'orders read' } }));
+  await produce('createPermission', 404, as({ id: missing, json: { value: 'orders:read' } }));
+  await produce('createPermission', 409, as({ id: resource, json: { value: 'orders:read' } }));
+  await produce('listPermissions', 200, as({ id: resource }));
+  await produce('listPermissions', 404, as({ id: missing }));
+  await produce('updatePermission', 200, as({ id: resource, params: { value: 'orders:read' }, json: { description: 'Read every order' } }));
+  await produce('updatePermission', 400, as({ id: resource, params: { value: 'orders:read' }, json: { description: 5 } }));
+  await produce('updatePermission', 404, as({ id: resource, params: { value: 'orders:none' }, json: { description: null } }));
+
+  const name = `reader-${unique}`;
+  await produce('listRoles', 200, as());
+  await produce('createRole', 201, as({ json: { name, description: 'Reads orders' } }));
+  await produce('createRole', 400, as({ json: { name: 'not a name!' } }));
+  await produce('createRole', 409, as({ json: { name } }));
+  await produce('getRole', 200, as({ id: name }));
+  await produce('getRole', 404, as({ id: missing }));
+  await produce('updateRole', 200, as({ id: name, json: { description: 'Reads every order' } }));
+  await produce('updateRole', 400, as({ id: name, json: { name: 'not a name!' } }));
+  await produce('updateRole', 404, as({ id: missing, json: { description: null } }));
+  await produce('updateRole', 409, as({ id: name, json: { name: 'admin' } }));
+  const permissionId = (await send(running, 'listPermissions', as({ id: resource }))).body.permissions[0].id as string;
+  await produce('grantRolePermission', 200, as({ id: name, params: { permissionId } }));
+  await produce('grantRolePermission', 404, as({ id: name, params: { permissionId: missing } }));
+  await produce('listRolePermissions', 200, as({ id: name }));
+  await produce('listRolePermissions', 404, as({ id: missing }));
+
+  const client = (await adminClient(running)).clientId;
+  for (const [kind, id] of [['User', userId], ['Client', client]] as const) {
+    await produce(`assign${kind}Role`, 204, as({ id, params: { role: name } }));
+    await produce(`assign${kind}Role`, 404, as({ id, params: { role: missing } }));
+    await produce(`list${kind}Roles`, 200, as({ id }));
+    await produce(`list${kind}Roles`, 404, as({ id: missing }));
+    await produce(`get${kind}Role`, 200, as({ id, params: { role: name } }));
+    await produce(`unassign${kind}Role`, 204, as({ id, params: { role: name } }));
+    await produce(`get${kind}Role`, 404, as({ id, params: { role: name } }));
+    await produce(`unassign${kind}Role`, 404, as({ id: missing, params: { role: name } }));
+  }
+
+  await produce('revokeRolePermission', 204, as({ id: name, params: { permissionId } }));
+  await produce('revokeRolePermission', 404, as({ id: missing, params: { permissionId } }));
+  await produce('deletePermission', 204, as({ id: resource, params: { value: 'orders:read' } }));
+  await produce('deletePermission', 404, as({ id: resource, params: { value: 'orders:read' } }));
+  await produce('deleteRole', 204, as({ id: name }));
+  await produce('deleteRole', 404, as({ id: name }));
+  await produce('deleteRole', 409, as({ id: 'admin' }));
+  await produce('deleteResourceServer', 204, as({ id: resource }));
+  await produce('deleteResourceServer', 404, as({ id: resource }));
+  await produce('deleteResourceServer', 409, as({ id: running.config.oidc.apiResource }));
 }
 
 /** The same few requests to every operation, whatever it documents: each answer must be documented. */

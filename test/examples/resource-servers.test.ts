@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
+import { grantPermissions } from '../support/admin.js';
 import { registerClient } from '../support/clients.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
@@ -96,6 +97,8 @@ afterAll(async () => {
 
 async function clientCredentialsToken(params: Record<string, string>): Promise<string> {
   const client = await registerClient(running.latch, { grant_types: ['client_credentials'], redirect_uris: [], response_types: [] });
+  // Scopes of a resource server are permissions: the client's own role grants what it asks for.
+  if (params.resource !== undefined && params.scope !== undefined) await grantPermissions(running, { client: client.client_id }, params.resource, params.scope.split(' '));
   const configuration = await oidc.discovery(new URL(running.baseUrl), client.client_id, client.client_secret, undefined, { execute: [oidc.allowInsecureRequests] });
   return (await oidc.clientCredentialsGrant(configuration, params)).access_token;
 }
@@ -127,6 +130,7 @@ describe.each(EXAMPLES)('the $name example resource server', (example) => {
   it('accepts a user token from the sign-in flow that named it as the resource', async () => {
     const client = await registerClient(running.latch, { redirect_uris: ['https://app.example.com/callback'], first_party: true });
     const user = await createUser(running);
+    await grantPermissions(running, { user: user.id }, server.audience, ['orders:read']);
     const { tokens } = await signIn(await relyingParty(running, client), user, { scope: 'openid orders:read', params: { resource: server.audience } });
 
     const response = await call(tokens.access_token);

@@ -1,4 +1,5 @@
 import { registerClient } from '../support/clients.js';
+import { grantPermissions } from '../support/admin.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, relyingParty, signIn, type TestUser } from '../support/sign-in.js';
 
@@ -40,6 +41,8 @@ beforeAll(async () => {
   ordersService = await registerClient(running.latch, { client_id: ORDERS_SERVICE, ...service });
   billingService = await registerClient(running.latch, { client_id: BILLING_SERVICE, ...service });
   await registerClient(running.latch, { client_id: ORDERS_SPA, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:9/spa'] });
+  // The app's own tokens carry orders:read only while a role of the app grants it.
+  await grantPermissions(running, { client: app.client_id }, ORDERS, ['orders:read']);
 });
 
 afterAll(async () => {

@@ -1,0 +1,177 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Database, PrismaClient } from '../db/prisma.js';
+import { ValidationError } from '../errors.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { BuiltInRoleError, PermissionNotFoundError, ResourceServerNotFoundError, RoleExistsError, RoleNotFoundError } from './errors.js';
+import { isUuid, ROLE_NAME } from './references.js';
+import { ADMIN_ROLE } from './seed.js';
+
+/** A permission as roles hold it: a scope value of one resource server. */
+export interface HeldPermission {
+  id: string;
+  resource: string;
+  value: string;
+}
+
+/** A permission named by its id, or by its resource server (id or identifier) and value. */
+export type PermissionReference = { id: string } | { resource: string; value: string };
+
+export interface RoleView {
+  id: string;
+  name: string;
+  description: string | null;
+  createdAt: Date;
+  permissions: HeldPermission[];
+}
+
+export interface RoleChanges {
+  name?: string;
+  description?: string | null;
+}
+
+/**
+ * Roles and the permissions they hold. Every change is one transaction with its audit event
+ * (actor, before and after); a role is named by its id or its name. Tokens read roles at each
+ * issuance, so a change here reaches the next token on every replica without any notice.
+ */
+export interface Roles {
+  list(): Promise<RoleView[]>;
+  /** Throws RoleNotFoundError. */
+  show(role: string): Promise<RoleView>;
+  /** Throws RoleExistsError, ValidationError. */
+  create(role: { name: string; description?: string | null }, actor: string): Promise<RoleView>;
+  /** Throws RoleNotFoundError, RoleExistsError, BuiltInRoleError (renaming admin), ValidationError. */
+  update(role: string, changes: RoleChanges, actor: string): Promise<RoleView>;
+  /** Removes it from every user and client. Throws RoleNotFoundError, BuiltInRoleError. */
+  delete(role: string, actor: string): Promise<void>;
+  /** Idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
+  grant(role: string, permission: PermissionReference, actor: string): Promise<RoleView>;
+  /** Idempotent. Throws RoleNotFoundError, ResourceServerNotFoundError, PermissionNotFoundError. */
+  revoke(role: string, permission: PermissionReference, actor: string): Promise<RoleView>;
+}
+
+const WITH_PERMISSIONS = { permissions: { include: { permission: { include: { resourceServer: { select: { identifier: true } } } } } } } as const;
+type RoleRow = Prisma.RoleGetPayload<{ include: typeof WITH_PERMISSIONS }>;
+
+const viewOf = (row: RoleRow): RoleView => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  createdAt: row.createdAt,
+  permissions: row.permissions
+    .map(({ permission }) => ({ id: permission.id, resource: permission.resourceServer.identifier, value: permission.value }))
+    .sort((a, b) => a.resource.localeCompare(b.resource) || a.value.localeCompare(b.value)),
+});
+
+const asList = (permissions: HeldPermission[]) => permissions.map(({ resource, value }) => `${resource} ${value}`);
+
+export function createRoles({ prisma, audit }: { prisma: PrismaClient; audit: AuditLog }): Roles {
+  async function find(db: Database, role: string): Promise<RoleRow> {
+    const row = await db.role.findUnique({ where: isUuid(role) ? { id: role } : { name: role }, include: WITH_PERMISSIONS });
+    if (!row) throw new RoleNotFoundError(role);
+    return row;
+  }
+
+  async function permissionOf(db: Database, reference: PermissionReference): Promise<HeldPermission> {
+    if ('id' in reference) {
+      const found = isUuid(reference.id) ? await db.permission.findUnique({ where: { id: reference.id }, include: { resourceServer: { select: { identifier: true } } } }) : null;
+      if (!found) throw new PermissionNotFoundError('', reference.id);
+      return { id: found.id, resource: found.resourceServer.identifier, value: found.value };
+    }
+    const { resource, value } = reference;
+    const server = await db.resourceServer.findUnique({ where: isUuid(resource) ? { id: resource } : { identifier: resource }, select: { id: true, identifier: true } });
+    if (!server) throw new ResourceServerNotFoundError(resource);
+    const permission = await db.permission.findUnique({ where: { resourceServerId_value: { resourceServerId: server.id, value } }, select: { id: true } });
+    if (!permission) throw new PermissionNotFoundError(server.identifier, value);
+    return { id: permission.id, resource: server.identifier, value };
+  }
+
+  /** The unique index decides duplicates, so two admins creating the same name at once get one role and one 409. */
+  async function uniquely<T>(name: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') throw new RoleExistsError(name);
+      throw error;
+    }
+  }
+
+  async function changePermission(role: string, reference: PermissionReference, actor: string, held: boolean): Promise<RoleView> {
+    return prisma.$transaction(async (tx) => {
+      const before = await find(tx, role);
+      const permission = await permissionOf(tx, reference);
+      const { id } = permission;
+      if (held) {
+        await tx.rolePermission.createMany({ data: [{ roleId: before.id, permissionId: id }], skipDuplicates: true });
+      } else {
+        await tx.rolePermission.deleteMany({ where: { roleId: before.id, permissionId: id } });
+      }
+      const after = await find(tx, before.id);
+      await audit.record(
+        held ? 'role.permission_granted' : 'role.permission_revoked',
+        { actor, role: after.name, resource: permission.resource, permission: permission.value, before: asList(viewOf(before).permissions), after: asList(viewOf(after).permissions) },
+        tx,
+      );
+      return viewOf(after);
+    });
+  }
+
+  return {
+    async list() {
+      const rows = await prisma.role.findMany({ include: WITH_PERMISSIONS, orderBy: { name: 'asc' } });
+      return rows.map(viewOf);
+    },
+
+    async show(role) {
+      return viewOf(await find(prisma, role));
+    },
+
+    async create({ name, description = null }, actor) {
+      checkName(name);
+      return uniquely(name, () =>
+        prisma.$transaction(async (tx) => {
+          const row = await tx.role.create({ data: { name, description }, include: WITH_PERMISSIONS });
+          await audit.record('role.created', { actor, role: name, after: [`name ${name}`, `description ${description ?? ''}`] }, tx);
+          return viewOf(row);
+        }),
+      );
+    },
+
+    async update(role, changes, actor) {
+      if (changes.name !== undefined) checkName(changes.name);
+      return uniquely(changes.name ?? role, () =>
+        prisma.$transaction(async (tx) => {
+          const before = await find(tx, role);
+          if (before.name === ADMIN_ROLE && changes.name !== undefined && changes.name !== ADMIN_ROLE) throw new BuiltInRoleError(ADMIN_ROLE);
+          const after = await tx.role.update({ where: { id: before.id }, data: changes, include: WITH_PERMISSIONS });
+          await audit.record(
+            'role.updated',
+            { actor, role: after.name, before: [`name ${before.name}`, `description ${before.description ?? ''}`], after: [`name ${after.name}`, `description ${after.description ?? ''}`] },
+            tx,
+          );
+          return viewOf(after);
+        }),
+      );
+    },
+
+    async delete(role, actor) {
+      await prisma.$transaction(async (tx) => {
+        const before = await find(tx, role);
+        if (before.name === ADMIN_ROLE) throw new BuiltInRoleError(ADMIN_ROLE);
+        const users = await tx.userRole.count({ where: { roleId: before.id } });
+        const clients = await tx.clientRole.count({ where: { roleId: before.id } });
+        await tx.role.delete({ where: { id: before.id } });
+        await audit.record('role.deleted', { actor, role: before.name, before: asList(viewOf(before).permissions), users, clients }, tx);
+      });
+    },
+
+    grant: (role, permission, actor) => changePermission(role, permission, actor, true),
+    revoke: (role, permission, actor) => changePermission(role, permission, actor, false),
+  };
+}
+
+function checkName(name: string): void {
+  if (!ROLE_NAME.test(name) || isUuid(name)) {
+    throw new ValidationError([{ field: 'name', message: 'must be 1 to 64 letters, digits, ":", ".", "_" or "-", starting with a letter or digit, and not a UUID' }]);
+  }
+}
