@@ -153,7 +153,8 @@ export function usersPages({ admin, views, page, form, recent, reauthenticate, c
   router.post('/:id/delete', ...form, recent, async (ctx) => {
     const id = userIdOf(ctx);
     const { user } = await admin.users.show(id);
-    if (normalizeEmail(formField(ctx, 'email')) !== user.email) {
+    // Addresses are unique whatever their letter case (users.find), so the case typed does not matter either.
+    if (normalizeEmail(formField(ctx, 'email')).toLowerCase() !== user.email.toLowerCase()) {
       return views.render(ctx, 'confirm-delete', { user: userRow(user), error: 'This is not the user’s email address: nothing was deleted.' }, { status: 422 });
     }
     await admin.users.delete(id, actorOf(ctx));
