@@ -10,6 +10,7 @@ import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
 import { adminOf, createBearerAuth } from './api/bearer-auth.js';
+import { ADMIN_API_PATH } from './api/admin/router.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
 import { createAuthorization, type Authorization } from './authorization/authorization.js';
@@ -24,6 +25,7 @@ import { listenForInvalidation } from './db/invalidation.js';
 import { createConnectionPool, createPrismaClient } from './db/prisma.js';
 import { migrationsApplied } from './db/readiness.js';
 import { healthEndpoints } from './http/health.js';
+import { problemResponses } from './http/problem.js';
 import { requestContext } from './http/request-context.js';
 import { scopeTo } from './http/scope.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -55,7 +57,13 @@ import { SELF_SERVICE_PATH } from './self-service/paths.js';
 import { createSelfService, type SelfService } from './self-service/self-service.js';
 
 export interface Latch {
+  /** The public listener's app. */
   app: Koa;
+  /**
+   * With ADMIN_PORT set, the admin surface (the admin API) for a listener of its own, and `app`
+   * answers 404 there; undefined: `app` serves it too.
+   */
+  adminApp?: Koa;
   accounts: AccountService;
   selfService: SelfService;
   /** The outbox and its worker. */
@@ -129,7 +137,9 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
-  await ensureConsoleClient(oidcStore, config.issuer);
+  // With ADMIN_PORT the console is served by the admin listener alone, like the admin API.
+  const consoleUrl = config.admin?.url ?? config.issuer;
+  await ensureConsoleClient(oidcStore, consoleUrl);
   // The account page's and the console's own clients are part of Latch, not apps the user connected.
   const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID]);
   const clientName = async (clientId: string) => {
@@ -180,13 +190,12 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const purge = startExpiredPurge(oidcStore, { intervalMs: PURGE_INTERVAL_MS, logger, now });
 
   // Behind N trusted proxies, only the last N X-Forwarded-For entries are theirs; the rest is whatever the client sent.
-  const app = new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
+  const koa = () => new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
+  const app = koa();
   // Koa's default error listener prints stacks to stderr; ours are logged where they are handled.
   app.silent = true;
-  app.use(requestContext(logger, metrics));
-  app.use(auditOrigin());
-  app.use(securityHeaders(config));
-  app.use(closeAfterUnreadBody());
+  const common = [requestContext(logger, metrics), auditOrigin(), securityHeaders(config), closeAfterUnreadBody()];
+  for (const middleware of common) app.use(middleware);
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
     issuer: config.issuer,
@@ -198,7 +207,38 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     entitlements: tokenAuthorization.entitlements,
     now,
   });
-  app.use(scopeTo('/api/v1', createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger })));
+  const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, logger });
+  // What nothing answers below the API's error boundary: its own 404 problem.
+  const notServed = [problemResponses(logger), async () => {}];
+  const adminConsole = scopeTo(
+    CONSOLE_PATH,
+    createConsoleSurface({
+      issuer: config.issuer,
+      consoleUrl,
+      keyEncryptionKey: config.secrets.keyEncryptionKey,
+      sessionTtlSeconds: config.oidc.ttl.refreshToken,
+      cacheViews: config.env !== 'development',
+      admin,
+      builtInClients: hiddenClientIds,
+      adminGuard: bearer.requireAdmin(),
+      actorOf: (ctx) => adminOf(ctx).actor,
+      clientName,
+      views: interactions.views,
+      logger,
+      now,
+    }),
+  );
+  let adminApp: Koa | undefined;
+  if (config.admin) {
+    // The admin surface on its own listener only: here it is a path like any unknown one.
+    app.use(scopeTo(ADMIN_API_PATH, notServed));
+    adminApp = koa();
+    adminApp.silent = true;
+    for (const middleware of [...common, scopeTo(ADMIN_API_PATH, api), adminConsole, ...notServed]) adminApp.use(middleware);
+  } else {
+    app.use(adminConsole);
+  }
+  app.use(scopeTo('/api/v1', api));
   app.use(scopeTo(INTERACTION_PATH, interactions.routes));
   app.use(interactions.home);
   app.use(
@@ -222,25 +262,6 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   );
   const { views } = interactions;
   app.use(
-    scopeTo(
-      CONSOLE_PATH,
-      createConsoleSurface({
-        issuer: config.issuer,
-        keyEncryptionKey: config.secrets.keyEncryptionKey,
-        sessionTtlSeconds: config.oidc.ttl.refreshToken,
-        cacheViews: config.env !== 'development',
-        admin,
-        builtInClients: hiddenClientIds,
-        adminGuard: bearer.requireAdmin(),
-        actorOf: (ctx) => adminOf(ctx).actor,
-        clientName,
-        views,
-        logger,
-        now,
-      }),
-    ),
-  );
-  app.use(
     scopeTo(SELF_SERVICE_PATH, [
       errorPages({ views, logger }),
       ...createSelfServicePages({ selfService, views, csrf: createCsrf({ path: SELF_SERVICE_PATH }), provider: () => provider.current() }),
@@ -256,6 +277,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
 
   return {
     app,
+    adminApp,
     accounts,
     selfService,
     mail,

@@ -99,6 +99,9 @@ const environmentSchema = z.object({
     .regex(/^(true|false|\d{1,2})$/, 'must be true, false or the number of proxies in front of Latch')
     .transform((value) => (value === 'true' ? 1 : value === 'false' ? 0 : Number(value)))
     .default(0),
+  ADMIN_PORT: port.optional(),
+  ADMIN_HOST: z.string().min(1).optional(),
+  ADMIN_URL: httpUrl.optional(),
   METRICS_PORT: port.default(9464),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_TIMEOUT: seconds(600).default(10),
@@ -148,6 +151,13 @@ export interface Config {
     trustedProxies: number;
     /** Seconds in-flight requests get to finish after SIGTERM. */
     shutdownTimeout: number;
+  };
+  /** With ADMIN_PORT set, the admin surface's own listener; unset, the public listener serves it. */
+  admin?: {
+    host: string;
+    port: number;
+    /** The admin listener's base URL as administrators reach it: the console's address (its sign-in comes back there). */
+    url: string;
   };
   /** Prometheus /metrics, on a listener of its own. */
   metrics: { host: string; port: number };
@@ -235,12 +245,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
   if (env.RESOURCE_SERVERS && apiResource in env.RESOURCE_SERVERS) {
     problems.push('RESOURCE_SERVERS: must not list API_RESOURCE, Latch\'s own API');
   }
+  if (env.ADMIN_PORT !== undefined && (env.ADMIN_PORT === env.PORT || env.ADMIN_PORT === env.METRICS_PORT)) {
+    problems.push('ADMIN_PORT: must differ from PORT and METRICS_PORT (the admin API gets a listener of its own)');
+  }
+  if (env.ADMIN_HOST !== undefined && env.ADMIN_PORT === undefined) problems.push('ADMIN_HOST: is only used with ADMIN_PORT; set both, or neither');
+  if (env.ADMIN_URL !== undefined && env.ADMIN_PORT === undefined) problems.push('ADMIN_URL: is only used with ADMIN_PORT; set both, or neither');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolveDataDir(env.LATCH_DATA_DIR);
+  const host = env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'), port: env.PORT, trustedProxies: env.TRUST_PROXY, shutdownTimeout: env.SHUTDOWN_TIMEOUT },
+    http: { host, port: env.PORT, trustedProxies: env.TRUST_PROXY, shutdownTimeout: env.SHUTDOWN_TIMEOUT },
+    ...(env.ADMIN_PORT === undefined ? {} : { admin: { host: env.ADMIN_HOST ?? host, port: env.ADMIN_PORT, url: env.ADMIN_URL?.replace(/\/+$/, '') ?? adminUrlBesides(issuer, env.ADMIN_PORT) } }),
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     issuer,
     database: {
@@ -331,4 +348,11 @@ function secretsFrom(env: z.output<typeof environmentSchema>, dataDir: string): 
 function resolveDataDir(dir: string | undefined): string {
   if (!dir) return resolve(projectRoot, '.latch');
   return isAbsolute(dir) ? dir : resolve(process.cwd(), dir);
+}
+
+/** Unless ADMIN_URL says otherwise, the admin listener is reached on the issuer's host, at ADMIN_PORT. */
+function adminUrlBesides(issuer: string, port: number): string {
+  const url = new URL(issuer);
+  url.port = String(port);
+  return url.origin;
 }

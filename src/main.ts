@@ -14,6 +14,7 @@ function announceDevelopmentMode(config: Config, dataDir: string): void {
     `  data:      ${dataDir}`,
     `  issuer:    ${config.issuer}`,
     `  listening: http://${config.http.host}:${config.http.port}`,
+    ...(config.admin ? [`  admin API: http://${config.admin.host}:${config.admin.port}/api/v1/admin`] : []),
     `  metrics:   http://${config.metrics.host}:${config.metrics.port}/metrics`,
     'Set DATABASE_URL (and NODE_ENV=production) to run against a real PostgreSQL server.',
   ];
@@ -42,18 +43,25 @@ async function main(): Promise<void> {
 
   const latch = await createLatch(config, { databaseUrl: database.url, logger });
   const { server, drain } = drainableServer(latch.app.callback());
+  // With ADMIN_PORT, the admin surface's own listener, drained alike on shutdown.
+  const admin = latch.adminApp && config.admin ? { ...drainableServer(latch.adminApp.callback()), address: config.admin } : undefined;
   let metricsServer: Server;
   try {
     await listen(server, config.http, 'PORT');
+    if (admin) await listen(admin.server, admin.address, 'ADMIN_PORT');
     metricsServer = await startMetricsServer(latch.metrics.registry, config.metrics);
   } catch (error) {
     // A taken port must not leave the embedded PostgreSQL running behind the failed start.
     server.close();
+    admin?.server.close();
     await latch.close();
     await database.stop();
     throw error;
   }
-  logger.info({ issuer: config.issuer, host: config.http.host, port: config.http.port, metricsPort: config.metrics.port, database: config.database.kind }, 'Latch is listening');
+  logger.info(
+    { issuer: config.issuer, host: config.http.host, port: config.http.port, adminHost: config.admin?.host, adminPort: config.admin?.port, metricsPort: config.metrics.port, database: config.database.kind },
+    'Latch is listening',
+  );
   if (config.database.kind === 'embedded') announceDevelopmentMode(config, config.database.dataDir);
 
   let stopping = false;
@@ -62,7 +70,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal, deadlineSeconds: config.http.shutdownTimeout }, 'shutting down: finishing requests in flight');
     // The pool closes only once no handler can still be using it.
-    const drained = await drain(config.http.shutdownTimeout);
+    const drains = await Promise.all([drain(config.http.shutdownTimeout), ...(admin ? [admin.drain(config.http.shutdownTimeout)] : [])]);
+    const drained = drains.every(Boolean);
     metricsServer.close();
     await latch.close();
     await database.stop();

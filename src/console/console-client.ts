@@ -13,18 +13,19 @@ export const CONSOLE_CALLBACK_PATH = `${CONSOLE_PATH}/callback`;
 export const CONSOLE_SCOPE = `openid ${ADMIN_SCOPE}`;
 
 /**
- * Written at every start, so that it always matches this deployment's issuer. Unlike the account
+ * Written at every start, so that it always matches where this deployment serves the console
+ * (`consoleUrl`: the issuer, or the admin listener's URL with ADMIN_PORT). Unlike the account
  * page's client, this one is a real relying party: its codes are redeemed (PKCE, no secret: the
  * console runs in Latch but holds no credential Latch would not give any public client), it keeps
  * refresh tokens (first party), and its registered `scope` lists `admin`, which an administrator,
  * not a client registering itself, may give. `require_auth_time` puts auth_time in its ID tokens,
  * so that destructive actions can ask for a recent sign-in (max_age).
  */
-export async function ensureConsoleClient(store: Pick<OidcStore, 'upsert'>, issuer: string): Promise<void> {
+export async function ensureConsoleClient(store: Pick<OidcStore, 'upsert'>, consoleUrl: string): Promise<void> {
   const metadata: ClientMetadata = {
     client_id: CONSOLE_CLIENT_ID,
     client_name: 'Latch admin console',
-    redirect_uris: [`${issuer}${CONSOLE_CALLBACK_PATH}`],
+    redirect_uris: [`${consoleUrl}${CONSOLE_CALLBACK_PATH}`],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',

@@ -35,15 +35,17 @@ export function consolePath(candidate: string): string {
  * roles, refreshed and revoked by the same rules as everyone's. The one consequence: ISSUER must be
  * reachable from Latch itself.
  */
-export function createConsoleSignIn({ issuer, pending, session, logger, now, fetch: post = fetch }: {
+export function createConsoleSignIn({ issuer, consoleUrl, pending, session, logger, now, fetch: post = fetch }: {
   issuer: string;
+  /** Where the console is served: the issuer, or the admin listener's URL. */
+  consoleUrl: string;
   now: () => Date;
   pending: SealedCookie<PendingSignIn>;
   session: SealedCookie<ConsoleTokens>;
   logger: Logger;
   fetch?: typeof fetch;
 }): ConsoleSignIn {
-  const redirectUri = `${issuer}${CONSOLE_CALLBACK_PATH}`;
+  const redirectUri = `${consoleUrl}${CONSOLE_CALLBACK_PATH}`;
 
   const send = (path: string, parameters: Record<string, string>) =>
     post(`${issuer}${path}`, {

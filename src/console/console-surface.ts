@@ -25,6 +25,8 @@ import { usersPages } from './users-pages.js';
 
 export interface ConsoleSurfaceDependencies {
   issuer: string;
+  /** Where the console is served: the issuer, or with ADMIN_PORT the admin listener's URL. */
+  consoleUrl: string;
   /** config.secrets.keyEncryptionKey: the console's cookies are sealed under a key derived from it. */
   keyEncryptionKey: Buffer;
   /** How long a console session may last: the refresh token's lifetime. */
@@ -80,13 +82,13 @@ function explain(error: unknown): ErrorPage | undefined {
  * authorized through the administrator's own token by the admin API's guard (console-guard.ts), and
  * whose every action calls the same administration services as the admin API and the CLI.
  */
-export function createConsoleSurface({ issuer, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, builtInClients, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
+export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, builtInClients, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: CONSOLE_PATH });
   const script = createConsoleScript();
   const views = createConsoleViews({ directory: resolve(projectRoot, 'views'), cache: cacheViews, csrf, script });
   const pending = sealedCookie<PendingSignIn>({ name: 'latch.console.sign-in', keyEncryptionKey, ttlSeconds: PENDING_SIGN_IN_SECONDS, now });
   const session = sealedCookie<ConsoleTokens>({ name: 'latch.console', keyEncryptionKey, ttlSeconds: sessionTtlSeconds, now });
-  const signIn = createConsoleSignIn({ issuer, pending, session, logger, now });
+  const signIn = createConsoleSignIn({ issuer, consoleUrl, pending, session, logger, now });
 
   const guard = consoleGuard({ session, signIn, adminGuard });
   const page = [guard];

@@ -34,12 +34,13 @@ describe('starting Latch on a taken port', () => {
     return port;
   };
 
-  it.each(['PORT', 'METRICS_PORT'])('names %s, and stops the embedded PostgreSQL it started', async (variable) => {
+  it.each(['PORT', 'ADMIN_PORT', 'METRICS_PORT'])('names %s, and stops the embedded PostgreSQL it started', async (variable) => {
     const taken = await occupy();
     const environment: Record<string, string> = {
       LATCH_DATA_DIR: dataDir,
       PORT: String(await findFreePort()),
       METRICS_PORT: String(await findFreePort()),
+      ADMIN_PORT: String(await findFreePort()),
       EMBEDDED_POSTGRES_PORT: String(await findFreePort()),
       [variable]: String(taken),
     };

@@ -16,6 +16,8 @@ export interface RunningLatch {
   baseUrl: string;
   /** supertest against the real server on 127.0.0.1. */
   http(): supertest.Agent;
+  /** With ADMIN_PORT set: the admin listener's URL (otherwise baseUrl serves the admin API). */
+  adminUrl?: string;
   /** Every log line written so far, raw, as the operator would see it. */
   logs(): string;
   stop(): Promise<void>;
@@ -61,6 +63,11 @@ export async function startLatch(environment: Record<string, string> = {}, { now
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
   const baseUrl = config.issuer;
+  const adminServer = latch.adminApp && config.admin ? createServer(latch.adminApp.callback()) : undefined;
+  if (adminServer && config.admin) {
+    adminServer.listen(config.admin.port, '127.0.0.1');
+    await once(adminServer, 'listening');
+  }
 
   return {
     latch,
@@ -68,10 +75,13 @@ export async function startLatch(environment: Record<string, string> = {}, { now
     databaseUrl: database.url,
     baseUrl,
     http: () => supertest.agent(baseUrl),
+    adminUrl: config.admin ? `http://127.0.0.1:${config.admin.port}` : undefined,
     logs: () => lines.join(''),
     async stop() {
-      server.closeAllConnections();
-      server.close();
+      for (const listener of [server, adminServer]) {
+        listener?.closeAllConnections();
+        listener?.close();
+      }
       await latch.close();
       await database.drop();
     },

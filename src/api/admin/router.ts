@@ -7,6 +7,7 @@ import { mountRoleRoutes } from './roles.js';
 
 /** Where the admin API lives, below /api/v1; with ADMIN_PORT set, only the admin listener serves it. */
 export const ADMIN_API_PREFIX = '/admin';
+export const ADMIN_API_PATH = `/api/v1${ADMIN_API_PREFIX}`;
 
 export interface AdminDependencies {
   authorization: Authorization;
