@@ -5,7 +5,7 @@
  *
  * BENCH_SECONDS (default 5) bounds each measurement, BENCH_REQUESTS caps it in requests (CI's short
  * mode), BENCH_CONCURRENCY (16) is the closed loop's workers, BENCH_PROFILE=1 profiles Latch per
- * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts). DATABASE_URL: bench against that server instead.
+ * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts), BENCH_CONSOLE=1 the admin console's pages (bench/console.ts). DATABASE_URL: bench against that server instead.
  */
 import { mkdir } from 'node:fs/promises';
 import { cpus, availableParallelism } from 'node:os';
@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startChild, type Child } from './child.js';
+import { runConsoleBench } from './console.js';
 import { codeFlow, postSignIn, prepareSignIn, type App, type PreparedSignIn, type Tokens } from './flows.js';
 import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operation } from './load.js';
 import { openBenchDatabase, type BenchDatabase } from './postgres.js';
@@ -278,6 +279,8 @@ try {
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
   await database.stop();
 }
+// The console's render times (bench/console.ts), on a database of their own.
+if (environment.BENCH_CONSOLE === '1') await runConsoleBench();
 process.exit(0);
 
 function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number }; coldStartMs: number }): void {
