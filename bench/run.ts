@@ -5,7 +5,8 @@
  *
  * BENCH_SECONDS (default 5) bounds each measurement, BENCH_REQUESTS caps it in requests (CI's short
  * mode), BENCH_CONCURRENCY (16) is the closed loop's workers, BENCH_PROFILE=1 profiles Latch per
- * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts), BENCH_IMPORT_USERS sizes the user import (bench/import.ts;
+ * scenario, BENCH_SCALE=1 adds the scale runs (bench/scale.ts), BENCH_CONSOLE=1 the admin console's pages (bench/console.ts),
+ * BENCH_IMPORT_USERS sizes the user import (bench/import.ts;
  * 100,000, or 5,000 in the short mode). DATABASE_URL: bench against that server instead.
  */
 import { mkdir } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import { createRequire } from 'node:module';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startChild, type Child } from './child.js';
+import { runConsoleBench } from './console.js';
 import { codeFlow, postSignIn, prepareSignIn, type App, type PreparedSignIn, type Tokens } from './flows.js';
 import { measureColdStart, type ColdStart, type Start } from './cold-start.js';
 import { closedLoop, openLoop, send, type Bounds, type Measurement, type Operation } from './load.js';
@@ -288,6 +290,8 @@ try {
   for (const child of children.reverse()) await child.stop().catch(() => undefined);
   await database.stop();
 }
+// The console's render times (bench/console.ts), on a database of their own.
+if (environment.BENCH_CONSOLE === '1') await runConsoleBench();
 process.exit(0);
 
 function printReport(rows: Row[], context: { database: string; argon2: { memoryCost: number; timeCost: number; parallelism: number }; coldStart: ColdStart; tsxStartMs: number }): void {

@@ -10,7 +10,7 @@ import { createSignInSessions } from './account/sign-in-sessions.js';
 import { createUserImport } from './account/transfer/user-import.js';
 import { createPrismaUserRepository } from './account/user-repository.js';
 import { createAdministration, type Administration } from './admin/administration.js';
-import { createBearerAuth } from './api/bearer-auth.js';
+import { adminOf, createBearerAuth } from './api/bearer-auth.js';
 import { ADMIN_API_PATH } from './api/admin/router.js';
 import { createApiRouter } from './api/router.js';
 import { auditOrigin } from './audit/audit-context.js';
@@ -57,6 +57,8 @@ import { signingKeysLoaded } from './provider/readiness.js';
 import { createSessionSightings } from './provider/session-sightings.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient, SECURITY_PATH } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_PATH, ensureConsoleClient } from './console/console-client.js';
+import { createConsoleSurface } from './console/console-surface.js';
 import { createThrottles } from './throttle/throttles.js';
 import { createPrismaAccountTokens } from './self-service/account-tokens.js';
 import { createSelfServicePages } from './self-service/pages.js';
@@ -147,8 +149,11 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     mailDelivered: mail.worker !== undefined,
   });
   await ensureAccountClient(oidcStore, config.issuer);
-  // The account page's own client is part of Latch, not an app the user connected.
-  const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID]);
+  // With ADMIN_PORT the console is served by the admin listener alone, like the admin API.
+  const consoleUrl = config.admin?.url ?? config.issuer;
+  await ensureConsoleClient(oidcStore, consoleUrl);
+  // The account page's and the console's own clients are part of Latch, not apps the user connected.
+  const hiddenClientIds = new Set([ACCOUNT_CLIENT_ID, CONSOLE_CLIENT_ID]);
   const clientName = async (clientId: string) => {
     const client = await provider.current().Client.find(clientId);
     return client?.clientName ?? undefined;
@@ -258,13 +263,33 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   const api = createApiRouter({ accounts, selfService, bearer, tokens: oidcStore, changePassword, connectedApps, sessions, throttles, audit, authorization, admin, userImport: createUserImport({ pool, audit }), factors, logger });
   // What nothing answers below the API's error boundary: its own 404 problem.
   const notServed = [problemResponses(logger), async () => {}];
+  const adminConsole = scopeTo(
+    CONSOLE_PATH,
+    createConsoleSurface({
+      issuer: config.issuer,
+      consoleUrl,
+      keyEncryptionKey: config.secrets.keyEncryptionKey,
+      sessionTtlSeconds: config.oidc.ttl.refreshToken,
+      cacheViews: config.env !== 'development',
+      admin,
+      builtInClients: hiddenClientIds,
+      adminGuard: bearer.requireAdmin(),
+      actorOf: (ctx) => adminOf(ctx).actor,
+      clientName,
+      views: interactions.views,
+      logger,
+      now,
+    }),
+  );
   let adminApp: Koa | undefined;
   if (config.admin) {
     // The admin surface on its own listener only: here it is a path like any unknown one.
     app.use(scopeTo(ADMIN_API_PATH, notServed));
     adminApp = koa();
     adminApp.silent = true;
-    for (const middleware of [...common, scopeTo(ADMIN_API_PATH, api), ...notServed]) adminApp.use(middleware);
+    for (const middleware of [...common, scopeTo(ADMIN_API_PATH, api), adminConsole, ...notServed]) adminApp.use(middleware);
+  } else {
+    app.use(adminConsole);
   }
   app.use(scopeTo('/api/v1', api));
   app.use(scopeTo(ASSETS_PATH, [passkeyAssets.middleware]));

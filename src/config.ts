@@ -102,6 +102,7 @@ const environmentSchema = z.object({
     .default(0),
   ADMIN_PORT: port.optional(),
   ADMIN_HOST: z.string().min(1).optional(),
+  ADMIN_URL: httpUrl.optional(),
   METRICS_PORT: port.default(9464),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_TIMEOUT: seconds(600).default(10),
@@ -154,7 +155,12 @@ export interface Config {
     shutdownTimeout: number;
   };
   /** With ADMIN_PORT set, the admin surface's own listener; unset, the public listener serves it. */
-  admin?: { host: string; port: number };
+  admin?: {
+    host: string;
+    port: number;
+    /** The admin listener's base URL as administrators reach it: the console's address (its sign-in comes back there). */
+    url: string;
+  };
   /** Prometheus /metrics, on a listener of its own. */
   metrics: { host: string; port: number };
   issuer: string;
@@ -247,6 +253,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     problems.push('ADMIN_PORT: must differ from PORT and METRICS_PORT (the admin API gets a listener of its own)');
   }
   if (env.ADMIN_HOST !== undefined && env.ADMIN_PORT === undefined) problems.push('ADMIN_HOST: is only used with ADMIN_PORT; set both, or neither');
+  if (env.ADMIN_URL !== undefined && env.ADMIN_PORT === undefined) problems.push('ADMIN_URL: is only used with ADMIN_PORT; set both, or neither');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolveDataDir(env.LATCH_DATA_DIR);
@@ -254,7 +261,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
   return {
     env: env.NODE_ENV,
     http: { host, port: env.PORT, trustedProxies: env.TRUST_PROXY, shutdownTimeout: env.SHUTDOWN_TIMEOUT },
-    ...(env.ADMIN_PORT === undefined ? {} : { admin: { host: env.ADMIN_HOST ?? host, port: env.ADMIN_PORT } }),
+    ...(env.ADMIN_PORT === undefined ? {} : { admin: { host: env.ADMIN_HOST ?? host, port: env.ADMIN_PORT, url: env.ADMIN_URL?.replace(/\/+$/, '') ?? adminUrlBesides(issuer, env.ADMIN_PORT) } }),
     metrics: { host: env.METRICS_HOST, port: env.METRICS_PORT },
     issuer,
     database: {
@@ -346,4 +353,11 @@ function secretsFrom(env: z.output<typeof environmentSchema>, dataDir: string): 
 function resolveDataDir(dir: string | undefined): string {
   if (!dir) return resolve(projectRoot, '.latch');
   return isAbsolute(dir) ? dir : resolve(process.cwd(), dir);
+}
+
+/** Unless ADMIN_URL says otherwise, the admin listener is reached on the issuer's host, at ADMIN_PORT. */
+function adminUrlBesides(issuer: string, port: number): string {
+  const url = new URL(issuer);
+  url.port = String(port);
+  return url.origin;
 }

@@ -111,12 +111,18 @@ describe('loadConfig', () => {
   });
 
   it('gives the admin API a listener of its own with ADMIN_PORT, on HOST unless ADMIN_HOST says otherwise', () => {
-    expect(loadConfig({ ...SECRETS, HOST: '0.0.0.0', ADMIN_PORT: '3001' }).admin).toEqual({ host: '0.0.0.0', port: 3001 });
-    expect(loadConfig({ ...SECRETS, ADMIN_PORT: '3001', ADMIN_HOST: '10.0.0.5' }).admin).toEqual({ host: '10.0.0.5', port: 3001 });
-    expect(loadConfig({ ...PRODUCTION, ADMIN_PORT: '3001' }).admin).toEqual({ host: '0.0.0.0', port: 3001 });
+    expect(loadConfig({ ...SECRETS, HOST: '0.0.0.0', ADMIN_PORT: '3001' }).admin).toEqual({ host: '0.0.0.0', port: 3001, url: 'http://localhost:3001' });
+    expect(loadConfig({ ...SECRETS, ADMIN_PORT: '3001', ADMIN_HOST: '10.0.0.5' }).admin).toEqual({ host: '10.0.0.5', port: 3001, url: 'http://localhost:3001' });
+    expect(loadConfig({ ...PRODUCTION, ADMIN_PORT: '3001' }).admin).toEqual({ host: '0.0.0.0', port: 3001, url: 'https://id.example.com:3001' });
     expect(problemsOf({ ...SECRETS, ADMIN_PORT: '3000' })).toEqual(['ADMIN_PORT: must differ from PORT and METRICS_PORT (the admin API gets a listener of its own)']);
     expect(problemsOf({ ...SECRETS, ADMIN_HOST: '127.0.0.1' })).toEqual(['ADMIN_HOST: is only used with ADMIN_PORT; set both, or neither']);
     expect(problemsOf({ ...SECRETS, ADMIN_PORT: '70000' })).toEqual(['ADMIN_PORT: must be between 1 and 65535']);
+  });
+
+  it("takes the admin listener's address as administrators reach it from ADMIN_URL, for the console", () => {
+    expect(loadConfig({ ...PRODUCTION, ADMIN_PORT: '3001', ADMIN_URL: 'https://admin.example.com/' }).admin?.url).toBe('https://admin.example.com');
+    expect(problemsOf({ ...SECRETS, ADMIN_URL: 'https://admin.example.com' })).toEqual(['ADMIN_URL: is only used with ADMIN_PORT; set both, or neither']);
+    expect(problemsOf({ ...SECRETS, ADMIN_PORT: '3001', ADMIN_URL: 'admin.example.com' })).toEqual(['ADMIN_URL: must be an absolute http(s) URL']);
   });
 
   it('uses DATABASE_URL when given', () => {

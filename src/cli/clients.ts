@@ -1,6 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import Provider from 'oidc-provider';
 import { createAuditLog } from '../audit/audit-log.js';
+import { nextAuthEnvironment, nextAuthProvider, NEXTAUTH_PROVIDER_ID } from '../admin/nextauth.js';
 import { createRoleAssignments } from '../authorization/assignments.js';
 import { createEntitlements } from '../authorization/entitlements.js';
 import { createResourceDirectory } from '../authorization/resource-directory.js';
@@ -25,10 +26,6 @@ const USAGE = [
   'clients delete <client-id>                deletes it, and every grant and token issued to it',
   'clients rotate-secret <client-id>         a new secret; the old one stops working at once',
 ];
-
-/** What NextAuth (Auth.js) asks for, and where it calls back: <app>/api/auth/callback/<provider id>. */
-const NEXTAUTH_PROVIDER_ID = 'latch';
-const NEXTAUTH_SCOPE = 'openid email profile offline_access';
 
 const GRANTS = ['authorization_code', 'client_credentials'] as const;
 
@@ -200,11 +197,7 @@ function printCreated({ client, clientSecret }: { client: ClientSummary; clientS
   print();
   print('For NextAuth, in .env.local:');
   print();
-  print(`  AUTH_LATCH_ISSUER=${issuer}`);
-  print(`  AUTH_LATCH_ID=${client.clientId}`);
-  if (clientSecret !== undefined) print(`  AUTH_LATCH_SECRET=${clientSecret}`);
-  print('  AUTH_SECRET=<openssl rand -base64 32>   (encrypts the session cookie)');
-  if (client.postLogoutRedirectUris[0]) print(`  NEXTAUTH_URL=${client.postLogoutRedirectUris[0]}   (the app, exactly as registered for sign-out)`);
+  for (const { line, note } of nextAuthEnvironment({ issuer, client, clientSecret })) print(`  ${line}${note ? `   (${note})` : ''}`);
   print();
   print('and in the providers of the NextAuth options (auth.ts):');
   print();
@@ -212,25 +205,6 @@ function printCreated({ client, clientSecret }: { client: ClientSummary; clientS
   print();
   print(`NextAuth calls back at <app>/api/auth/callback/${NEXTAUTH_PROVIDER_ID}; this client accepts:`);
   for (const uri of client.redirectUris) print(`  ${uri}${uri.endsWith(`/api/auth/callback/${NEXTAUTH_PROVIDER_ID}`) ? '' : '   (not NextAuth\'s callback form)'}`);
-}
-
-function nextAuthProvider(client: ClientSummary, confidential: boolean): string[] {
-  return [
-    '{',
-    `  id: '${NEXTAUTH_PROVIDER_ID}',`,
-    "  name: 'Latch',",
-    // NextAuth 4 (its stable line): the generic provider takes the discovery document.
-    "  type: 'oauth',",
-    '  wellKnown: `${process.env.AUTH_LATCH_ISSUER}/.well-known/openid-configuration`,',
-    '  clientId: process.env.AUTH_LATCH_ID,',
-    // A public client proves nothing with a secret; Auth.js must be told to send none.
-    ...(confidential ? ['  clientSecret: process.env.AUTH_LATCH_SECRET,'] : ["  client: { token_endpoint_auth_method: 'none' },"]),
-    `  authorization: { params: { scope: '${NEXTAUTH_SCOPE}', prompt: 'consent' } },`,
-    '  idToken: true,',
-    "  checks: ['pkce', 'state'],",
-    '  profile: (profile) => ({ id: profile.sub, name: profile.name, email: profile.email }),',
-    '}',
-  ];
 }
 
 function printList(clients: ClientSummary[], { print }: CliContext): void {

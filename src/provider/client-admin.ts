@@ -103,7 +103,7 @@ const CLIENT = 'Client';
 const CLI_ACTOR = 'admin';
 
 /** authorization_code brings refresh_token with it, and the code response type. */
-function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Pick<ClientMetadata, 'grant_types' | 'response_types'> {
+function grantMetadata(grants: NewClient['grants'], isPublic: boolean): Required<Pick<ClientMetadata, 'grant_types' | 'response_types'>> {
   const grantTypes = grants.flatMap((grant) => (grant === 'authorization_code' ? ['authorization_code', 'refresh_token'] : [grant]));
   if (isPublic && grantTypes.includes('client_credentials')) {
     // RFC 6749 §4.4: only a client that can authenticate may act on its own behalf.

@@ -1,0 +1,30 @@
+import { isUuid } from '../account/user-repository.js';
+import type { User } from '../account/user.js';
+import type { AuditEvent } from '../audit/audit-log.js';
+import { CONSOLE_PATH } from './console-client.js';
+import type { AuditRow, UserRow } from './console-views.js';
+
+const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+
+/** Dates as the console shows them: UTC, so that two administrators reading one page agree. */
+export const formatted = (date: Date | undefined): string | undefined => (date ? `${when.format(date)} UTC` : undefined);
+
+export const userHref = (id: string) => `${CONSOLE_PATH}/users/${id}`;
+
+export function userRow(user: User): UserRow {
+  return { id: user.id, email: user.email, name: user.profile.name ?? undefined, emailVerified: user.emailVerified, status: user.status, created: formatted(user.createdAt) ?? '' };
+}
+
+/** One audit event, with its user and actor linked when they are accounts (deleted ones show their id, linking to a 404 page that says so). */
+export function auditRow(event: AuditEvent): AuditRow {
+  const { clientId } = event.details;
+  const actor = event.actor ?? undefined;
+  return {
+    at: when.format(event.at),
+    event: event.event,
+    subject: event.subjectId ? { text: event.subjectId, href: userHref(event.subjectId) } : undefined,
+    actor: actor === undefined ? undefined : isUuid(actor) ? { text: actor, href: userHref(actor) } : { text: actor },
+    app: typeof clientId === 'string' ? { text: clientId } : undefined,
+    ip: event.ip ?? undefined,
+  };
+}
