@@ -1,67 +1,27 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { expectRefused, runCli, type CliRun } from '../support/cli.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { query } from '../support/sql.js';
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const KEY_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64url');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let running: RunningLatch;
 
 beforeAll(async () => {
-  running = await startLatch({ LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY });
+  running = await startLatch();
 });
 
 afterAll(async () => {
   await running?.stop();
 });
 
-/** `npm run latch -- ...` as its own process, on the running Latch's database, with only this environment. */
-function latch(...args: string[]): Promise<Run> {
-  return latchWith({}, ...args);
-}
-
+const latch = (...args: string[]) => runCli(running, args);
 /** The same, with variables changed; one given as undefined is left out. */
-function latchWith(changes: Record<string, string | undefined>, ...args: string[]): Promise<Run> {
-  const environment = Object.fromEntries(
-    Object.entries({
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      DATABASE_URL: running.databaseUrl,
-      ISSUER: running.baseUrl,
-      LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
-      LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
-      ...changes,
-    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-  return new Promise((resolve) => {
-    execFile(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
-
-function expectRefused(run: Run, message: RegExp) {
-  expect(run.code).toBe(1);
-  expect(run.stdout).toBe('');
-  expect(run.stderr).toMatch(message);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
+const latchWith = (env: Record<string, string | undefined>, ...args: string[]) => runCli(running, args, { env });
 
 /** The value printed after `label` in the create report. */
-function printed(run: Run, label: string): string {
+function printed(run: CliRun, label: string): string {
   const value = new RegExp(`^\\s*${label}:\\s+(\\S+)`, 'm').exec(run.stdout)?.[1];
   if (!value) throw new Error(`no ${label} in:\n${run.stdout}${run.stderr}`);
   return value;

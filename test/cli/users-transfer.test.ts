@@ -1,32 +1,21 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
+import { MANY_COMMANDS_MS, runCli } from '../support/cli.js';
 import { registerClient } from '../support/clients.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { relyingParty, signIn } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const KEY_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64url');
 const password = 'correct horse battery staple';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let running: RunningLatch;
 let directory: string;
 
 beforeAll(async () => {
-  running = await startLatch({ LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY });
+  running = await startLatch();
   directory = await mkdtemp(join(tmpdir(), 'latch-users-transfer-'));
 });
 
@@ -35,31 +24,10 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** `npm run latch -- ...` as its own process on a database (the running Latch's by default); stdin is a pipe, never a terminal. */
-function latch(args: string[], { stdin = '', databaseUrl = running.databaseUrl } = {}): Promise<Run> {
-  const environment = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    DATABASE_URL: databaseUrl,
-    ISSUER: running.baseUrl,
-    LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
-    LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
-  };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** The CLI on a database (the running Latch's by default). */
+const latch = (args: string[], { stdin = '', databaseUrl = running.databaseUrl } = {}) => runCli(running, args, { stdin, env: { DATABASE_URL: databaseUrl } });
 
 const jsonl = (...lines: unknown[]) => lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n') + '\n';
-
-// Each command is a process of its own (tsx, a pool, the schema check): seconds each on a busy machine.
-const SLOW_MS = 120_000;
 
 describe('latch users import / export', () => {
   it(
@@ -88,7 +56,7 @@ describe('latch users import / export', () => {
       const { tokens } = await signIn(app, { email: 'grace@example.com', password });
       expect(tokens.claims()?.name).toBe('Grace Hopper');
     },
-    SLOW_MS,
+    MANY_COMMANDS_MS,
   );
 
   it(
@@ -99,7 +67,7 @@ describe('latch users import / export', () => {
       expect(run).toMatchObject({ code: 0 });
       expect(JSON.parse(run.stdout)).toEqual({ imported: 1, skipped: 1, errors: [{ line: 2, reason: 'a user with this email or id already exists' }] });
     },
-    SLOW_MS,
+    MANY_COMMANDS_MS,
   );
 
   it(
@@ -114,7 +82,7 @@ describe('latch users import / export', () => {
       expect(none.stderr).toMatch(/users import takes one file \(or - for stdin\)/);
       expect(none.stderr).toMatch(/latch users export \[<file\.jsonl>\] \[--with-password-hashes\]/);
     },
-    SLOW_MS,
+    MANY_COMMANDS_MS,
   );
 
   describe('export', () => {
@@ -150,7 +118,7 @@ describe('latch users import / export', () => {
         const rows = (url: string) => query(url, 'select u.id, u.email::text, u.email_verified, u.password_hash, p.name from users u join profiles p on p.user_id = u.id order by u.id');
         expect(await rows(fresh.url)).toEqual(await rows(running.databaseUrl));
       },
-      SLOW_MS,
+      MANY_COMMANDS_MS,
     );
   });
 });

@@ -1,65 +1,24 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
+import { expectRefused, MANY_COMMANDS_MS, runCli, type CliRun } from '../support/cli.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { PASSWORD } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
 
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const KEY_ENCRYPTION_KEY = Buffer.alloc(32, 9).toString('base64url');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 let running: RunningLatch;
 
 beforeAll(async () => {
-  running = await startLatch({ LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY });
+  running = await startLatch();
 });
 
 afterAll(async () => {
   await running?.stop();
 });
 
-/** `npm run latch -- ...` as its own process on the running Latch's database; `stdin` is piped to it (never a terminal). */
-function latch(args: string[], stdin = ''): Promise<Run> {
-  const environment = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    DATABASE_URL: running.databaseUrl,
-    ISSUER: running.baseUrl,
-    LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY,
-    LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
-    ARGON2_MEMORY_KIB: '8192',
-    ARGON2_ITERATIONS: '1',
-  };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+/** Cheap argon2 parameters: the commands that set passwords hash in a process of their own. */
+const latch = (args: string[], stdin = '') => runCli(running, args, { stdin, env: { ARGON2_MEMORY_KIB: '8192', ARGON2_ITERATIONS: '1' } });
 
-function expectRefused(run: Run, message: RegExp) {
-  expect(run).toMatchObject({ code: 1, stdout: '' });
-  expect(run.stderr).toMatch(message);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
-
-/** Each command is a process of its own (tsx, a pool, the schema check): seconds each on a busy machine. */
-const MANY_COMMANDS_MS = 180_000;
-
-const json = (run: Run) => {
+const json = (run: CliRun) => {
   expect(run).toMatchObject({ code: 0, stderr: '' });
   return JSON.parse(run.stdout) as Record<string, unknown>;
 };

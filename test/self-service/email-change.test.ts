@@ -1,17 +1,11 @@
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import type * as oidc from 'openid-client';
 import { Browser, type Page } from '../support/browser.js';
+import { runCli } from '../support/cli.js';
 import { registerClient } from '../support/clients.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, PASSWORD, relyingParty, signIn } from '../support/sign-in.js';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
 import { query } from '../support/sql.js';
-
-const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const KEY_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64url');
 
 let smtp: TestSmtpServer;
 let running: RunningLatch;
@@ -159,13 +153,7 @@ describe('the audit trail', () => {
 
   it('is listed by `latch audit list`, by user, event and time', async () => {
     const user = await createUser(running);
-    const latch = (...args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const environment = { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATABASE_URL: running.databaseUrl, ISSUER: running.baseUrl, LATCH_KEY_ENCRYPTION_KEY: KEY_ENCRYPTION_KEY, LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted', LOG_LEVEL: 'warn' };
-        execFile(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+    const latch = (...args: string[]) => runCli(running, args, { env: { LOG_LEVEL: 'warn' } });
 
     const listed = await latch('audit', 'list', '--user', user.email, '--since', '1h');
     expect(listed.code).toBe(0);

@@ -17,17 +17,25 @@ export const MANY_COMMANDS_MS = 180_000;
 
 /**
  * `npm run latch -- ...` as its own process, on the running Latch's database, with only this
- * environment (the running Latch's key encryption key, so both read the same signing keys).
+ * environment (the running Latch's key encryption key, so both read the same signing keys);
+ * `env` changes it (a variable given as undefined is left out); `stdin` is a pipe, never a terminal.
  */
-export function runCli(running: RunningLatch, args: string[], { stdin = '' }: { stdin?: string } = {}): Promise<CliRun> {
-  const environment = {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'test',
-    DATABASE_URL: running.databaseUrl,
-    ISSUER: running.baseUrl,
-    LATCH_KEY_ENCRYPTION_KEY: running.config.secrets.keyEncryptionKey.toString('base64url'),
-    LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
-  };
+export function runCli(
+  running: RunningLatch,
+  args: string[],
+  { stdin = '', env = {} }: { stdin?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliRun> {
+  const environment = Object.fromEntries(
+    Object.entries({
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      DATABASE_URL: running.databaseUrl,
+      ISSUER: running.baseUrl,
+      LATCH_KEY_ENCRYPTION_KEY: running.config.secrets.keyEncryptionKey.toString('base64url'),
+      LATCH_COOKIE_KEYS: 'a cookie key that is long enough to be accepted',
+      ...env,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [tsxCli, '--disable-warning=ExperimentalWarning', 'src/cli.ts', ...args], { cwd: projectRoot, env: environment });
     let stdout = '';
