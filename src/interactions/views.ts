@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
-import type { PageScript } from '../factors/passkeys/browser-assets.js';
+import type { PageScript } from '../http/page-scripts.js';
 import { securePage } from './page-security.js';
 
 /** What each page in views/ is rendered from. Templates escape every value (`<%=`) except the ones named raw here. */
