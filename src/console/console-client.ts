@@ -1,6 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { ADMIN_SCOPE } from '../authorization/seed.js';
-import { FIRST_PARTY } from '../provider/configuration.js';
+import { FIRST_PARTY, MFA_REQUIRED } from '../provider/client-metadata.js';
 import type { OidcStore } from '../provider/oidc-store.js';
 
 /** Latch's own client, through which the admin console signs administrators in. */
@@ -19,7 +19,9 @@ export const CONSOLE_SCOPE = `openid ${ADMIN_SCOPE}`;
  * console runs in Latch but holds no credential Latch would not give any public client), it keeps
  * refresh tokens (first party), and its registered `scope` lists `admin`, which an administrator,
  * not a client registering itself, may give. `require_auth_time` puts auth_time in its ID tokens,
- * so that destructive actions can ask for a recent sign-in (max_age).
+ * so that destructive actions can ask for a recent sign-in (max_age). `latch_mfa_required`: a stolen
+ * password alone never opens the console; an administrator without a factor sets one up in the
+ * sign-in. No setting turns it off: a lost factor is reset with the CLI, like anyone's.
  */
 export async function ensureConsoleClient(store: Pick<OidcStore, 'upsert'>, consoleUrl: string): Promise<void> {
   const metadata: ClientMetadata = {
@@ -31,6 +33,7 @@ export async function ensureConsoleClient(store: Pick<OidcStore, 'upsert'>, cons
     token_endpoint_auth_method: 'none',
     scope: CONSOLE_SCOPE,
     require_auth_time: true,
+    [MFA_REQUIRED]: true,
     [FIRST_PARTY]: true,
   };
   await store.upsert('Client', CONSOLE_CLIENT_ID, metadata, undefined);

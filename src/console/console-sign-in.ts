@@ -100,6 +100,8 @@ export function createConsoleSignIn({ issuer, consoleUrl, pending, session, logg
       const { state, code, error } = ctx.query;
       if (!expected || state !== expected.state) throw new ConsoleSignInError('state_mismatch');
       pending.clear(ctx);
+      // The console's client requires a second factor: the sign-in answers this when the administrator declined to set one up.
+      if (error === 'unmet_authentication_requirements') throw new ConsoleSignInError('second_factor_missing');
       if (typeof error === 'string' || typeof code !== 'string') throw new ConsoleSignInError('cancelled');
       const tokens = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: expected.codeVerifier });
       if (!tokens) throw new ConsoleSignInError('code_refused');

@@ -62,6 +62,13 @@ function explain(error: unknown): ErrorPage | undefined {
   if (error instanceof ConsoleSignedOutError || error instanceof UnauthorizedError) {
     return { status: 401, reason: 'console_signed_out', locals: { heading: 'You are signed out of the admin console', message: 'Nothing was changed: sign in again, then repeat what you were doing.', link: { href: CONSOLE_PATH, text: 'Sign in to the admin console' } } };
   }
+  if (error instanceof ConsoleSignInError && error.reason === 'second_factor_missing') {
+    return {
+      status: 403,
+      reason: 'console_sign_in_second_factor_missing',
+      locals: { heading: 'The admin console needs a second factor', message: 'Sign in again and set up an authenticator app when asked: the console does not open with a password alone.', link: { href: CONSOLE_PATH, text: 'Sign in to the admin console' } },
+    };
+  }
   if (error instanceof ConsoleSignInError) {
     return { status: 400, reason: `console_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, refused, or started in another window.', link: { href: CONSOLE_PATH, text: 'Sign in to the admin console' } } };
   }

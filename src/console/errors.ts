@@ -9,11 +9,11 @@ export class ConsoleSignedOutError extends AppError {
   }
 }
 
-/** Back at the console's callback without a sign-in: cancelled, started elsewhere, or the code was refused. */
+/** Back at the console's callback without a sign-in: cancelled, no second factor, started elsewhere, or the code was refused. */
 export class ConsoleSignInError extends AppError {
   readonly kind = 'invalid_input';
 
-  constructor(readonly reason: 'cancelled' | 'state_mismatch' | 'code_refused') {
+  constructor(readonly reason: 'cancelled' | 'second_factor_missing' | 'state_mismatch' | 'code_refused') {
     super('The sign-in to the admin console was not completed.');
   }
 }

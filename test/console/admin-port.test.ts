@@ -1,7 +1,7 @@
 import { Browser } from '../support/browser.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
-import { createUser } from '../support/sign-in.js';
+import { createAdmin, signInToConsole } from './support.js';
 
 let running: RunningLatch;
 
@@ -16,8 +16,7 @@ afterAll(async () => {
 describe('the admin console with ADMIN_PORT', () => {
   it('is served by the admin listener alone, and its sign-in comes back there', async () => {
     const adminUrl = running.adminUrl as string;
-    const admin = await createUser(running);
-    await running.latch.authorization.assignments.assign({ user: admin.id }, 'admin', 'admin');
+    const admin = await createAdmin(running);
 
     const publicPage = await new Browser().navigate(`${running.baseUrl}/admin/users`);
     expect(publicPage.status).toBe(404);
@@ -26,7 +25,7 @@ describe('the admin console with ADMIN_PORT', () => {
     const browser = new Browser();
     const signInPage = await browser.navigate(`${adminUrl}/admin/users`);
     expect(signInPage.url.origin).toBe(running.baseUrl);
-    const page = await browser.submit(signInPage, { email: admin.email, password: admin.password }, { button: 'Sign in' });
+    const page = await signInToConsole(browser, signInPage, admin);
     expect(page.url.href).toBe(`${adminUrl}/admin/users`);
     expect(page.status).toBe(200);
     expect(page.html).toContain('<h1>Users</h1>');

@@ -1,7 +1,8 @@
 import { Browser, formOf, type Page } from '../support/browser.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
-import { createUser, relyingParty, signIn, type TestUser } from '../support/sign-in.js';
+import { createUser, relyingParty, signIn } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
+import { createAdmin, isSignInPage, signInToConsole, type ConsoleAdmin } from './support.js';
 
 let running: RunningLatch;
 /** Latch's clock runs this far ahead of the real one: for sign-ins that grow old. */
@@ -16,14 +17,12 @@ afterAll(async () => {
 });
 
 const consoleUrl = (path = '') => `${running.baseUrl}/admin${path}`;
-const isSignInPage = (page: Page) => page.url.pathname.startsWith('/interaction/') && /<input[^>]+name="password"/.test(page.html);
 
-async function signedInAdmin(): Promise<{ admin: TestUser; browser: Browser }> {
-  const admin = await createUser(running, { name: 'Grace Admin' });
-  await running.latch.authorization.assignments.assign({ user: admin.id }, 'admin', 'admin');
+async function signedInAdmin(): Promise<{ admin: ConsoleAdmin; browser: Browser }> {
+  const admin = await createAdmin(running);
   const browser = new Browser();
   const page = await browser.navigate(consoleUrl('/apps'));
-  expect((await browser.submit(page, { email: admin.email, password: admin.password }, { button: 'Sign in' })).status).toBe(200);
+  expect((await signInToConsole(browser, page, admin)).status).toBe(200);
   return { admin, browser };
 }
 
@@ -148,7 +147,8 @@ describe('re-authentication before a destructive action', () => {
       expect(isSignInPage(again)).toBe(true);
       // oidc-provider stamps auth_time from the real clock: back to it, so that the new sign-in is the recent one it is.
       offsetMs = 0;
-      const back = await browser.submit(again, { email: admin.email, password: admin.password }, { button: 'Sign in' });
+      // The admin's authenticator app is asked for again too: max_age is a whole new sign-in.
+      const back = await signInToConsole(browser, again, admin);
       expect(back.url.href).toBe(consoleUrl(`/users/${user.id}/delete`));
       const deleted = await post(browser, back, 'Delete user', { email: user.email });
       expect(deleted.url.href).toBe(consoleUrl('/users?done=deleted'));

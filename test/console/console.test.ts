@@ -3,6 +3,7 @@ import { registerClient } from '../support/clients.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, relyingParty, signIn, type TestUser } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
+import { createAdmin as createAdminIn, isSignInPage, signInToConsole, type ConsoleAdmin } from './support.js';
 
 let running: RunningLatch;
 
@@ -16,20 +17,12 @@ afterAll(async () => {
 });
 
 const consoleUrl = (path = '') => `${running.baseUrl}/admin${path}`;
-const isSignInPage = (page: Page) => page.url.pathname.startsWith('/interaction/') && /<input[^>]+name="password"/.test(page.html);
+const createAdmin = () => createAdminIn(running);
 
-/** A user with the admin role, as the CLI's `users create --role admin` makes one. */
-async function createAdmin(): Promise<TestUser> {
-  const user = await createUser(running, { name: 'Grace Admin' });
-  await running.latch.authorization.assignments.assign({ user: user.id }, 'admin', 'admin');
-  return user;
-}
-
-/** Opens a console page as a person would: through the sign-in page when the browser has no console session yet. */
-async function open(browser: Browser, user: TestUser, path = '/users'): Promise<Page> {
-  let page = await browser.navigate(consoleUrl(path));
-  if (isSignInPage(page)) page = await browser.submit(page, { email: user.email, password: user.password }, { button: 'Sign in' });
-  return page;
+/** Opens a console page as a person would: through the sign-in pages when the browser has no console session yet. */
+async function open(browser: Browser, user: ConsoleAdmin, path = '/users'): Promise<Page> {
+  const page = await browser.navigate(consoleUrl(path));
+  return isSignInPage(page) ? signInToConsole(browser, page, user) : page;
 }
 
 /** Posts one of the page's forms (found by its button) with the page's own anti-forgery token. */
@@ -48,7 +41,7 @@ describe('signing in to the admin console', () => {
     const first = await browser.navigate(consoleUrl(`/users?q=${encodeURIComponent(admin.email)}`));
     expect(isSignInPage(first)).toBe(true);
     expect(first.html).toContain('Latch admin console');
-    const page = await browser.submit(first, { email: admin.email, password: admin.password }, { button: 'Sign in' });
+    const page = await signInToConsole(browser, first, admin);
 
     expect(page.status).toBe(200);
     expect(page.url.href).toBe(consoleUrl(`/users?q=${encodeURIComponent(admin.email)}`));
@@ -75,6 +68,7 @@ describe('signing in to the admin console', () => {
 
   it('shows a user without the admin role a 403 page, not the console', async () => {
     const user = await createUser(running);
+    // The console's client requires a second factor of everyone who signs in to it, admin or not.
     const page = await open(new Browser(), user);
     expect(page.status).toBe(403);
     expect(page.html).toContain('This is for administrators');
@@ -98,6 +92,54 @@ describe('signing in to the admin console', () => {
     const forged = await new Browser().navigate(consoleUrl('/callback?code=abc&state=def'));
     expect(forged.status).toBe(400);
     expect(forged.html).toContain('You are not signed in');
+  });
+});
+
+describe("the console's second factor", () => {
+  const MFA = 'urn:latch:acr:mfa';
+  const consoleSignIns = (admin: ConsoleAdmin) =>
+    query<{ details: { acr: string; amr: string[] } }>(running.databaseUrl, "SELECT details FROM audit_events WHERE event = 'interaction.signed_in' AND subject_id = $1 AND details->>'clientId' = 'latch-admin' ORDER BY id", [admin.id]);
+
+  it('makes an admin without one set an authenticator app up in the sign-in before the console opens, and asks for it after', async () => {
+    const admin = await createAdmin();
+    const browser = new Browser();
+    const first = await browser.navigate(consoleUrl('/users'));
+    const enrol = await browser.submit(first, { email: admin.email, password: admin.password }, { button: 'Sign in' });
+    expect(enrol.status).toBe(200);
+    expect(enrol.html).toContain('<h1>Set up two-step verification</h1>');
+    expect(enrol.html).toContain('<strong>Latch admin console</strong> asks for a second factor');
+    // The password alone opened nothing: the console still sends the browser to sign in.
+    const again = await browser.navigate(consoleUrl('/users'));
+    expect(isSignInPage(again)).toBe(true);
+
+    const page = await signInToConsole(browser, again, admin);
+    expect(page.url.href).toBe(consoleUrl('/users'));
+    expect(page.html).toContain('<h1>Users</h1>');
+    // Another browser, with the factor now set up: the password, then the app's code.
+    expect((await open(new Browser(), admin)).html).toContain('<h1>Users</h1>');
+    expect((await consoleSignIns(admin)).map(({ details }) => [details.acr, details.amr])).toEqual([
+      [MFA, ['pwd', 'otp', 'mfa']],
+      [MFA, ['pwd', 'otp', 'mfa']],
+    ]);
+  });
+
+  it('answers "Not now" with its own page, not a 500, and sets nothing up', async () => {
+    const admin = await createAdmin();
+    const browser = new Browser();
+    const enrol = await browser.submit(await browser.navigate(consoleUrl('/users')), { email: admin.email, password: admin.password }, { button: 'Sign in' });
+    const declined = await browser.submit(enrol, {}, { button: 'Not now' });
+    expect(declined.url.pathname).toBe('/admin/callback');
+    expect(declined.status).toBe(403);
+    expect(declined.html).toContain('The admin console needs a second factor');
+    expect(declined.html).toContain('href="/admin"');
+    const [unmet] = await query<{ details: { clientId: string } }>(running.databaseUrl, "SELECT details FROM audit_events WHERE event = 'interaction.authentication_requirements_unmet' AND subject_id = $1", [admin.id]);
+    expect(unmet?.details.clientId).toBe('latch-admin');
+    expect(await consoleSignIns(admin)).toEqual([]);
+
+    // Still closed, and the next sign-in offers the set-up again: nothing was half set up.
+    const next = await browser.navigate(consoleUrl('/users'));
+    expect(isSignInPage(next)).toBe(true);
+    expect((await signInToConsole(browser, next, admin)).html).toContain('<h1>Users</h1>');
   });
 });
 
