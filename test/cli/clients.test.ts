@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectRefused, runCli, type CliRun } from '../support/cli.js';
+import { expectRefused, MANY_COMMANDS_MS, runCli, type CliRun } from '../support/cli.js';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { query } from '../support/sql.js';
@@ -42,7 +42,7 @@ describe('latch (admin CLI)', () => {
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--grant', 'implicit'), /--grant must be authorization_code or client_credentials/);
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'https://app.example.com/cb', '--id-token-alg', 'HS256'), /--id-token-alg must be RS256, ES256, EdDSA/);
     expectRefused(await latch('clients', 'show'), /clients show takes exactly one client id/);
-  });
+  }, MANY_COMMANDS_MS);
 
   it('tells a usage mistake, with what was probably meant, before it opens any database', async () => {
     // No DATABASE_URL: the embedded PostgreSQL, in an empty data directory, which must stay empty.
@@ -60,7 +60,7 @@ describe('latch (admin CLI)', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  });
+  }, MANY_COMMANDS_MS);
 
   it('writes no log line ahead of its report, and any it writes (LOG_LEVEL=info) in words', async () => {
     const quiet = await latchWith({ LOG_LEVEL: undefined }, 'clients', 'create', '--grant', 'client_credentials', '--name', 'Quiet job');
@@ -73,7 +73,7 @@ describe('latch (admin CLI)', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toMatch(/^latch: info: [^{]/);
     expect(told.stderr).not.toContain(printed(told, 'Client secret'));
-  });
+  }, MANY_COMMANDS_MS);
 
   it('prints a failure of the database as one line, without Prisma\'s source excerpt', async () => {
     const missing = new URL(running.databaseUrl);
@@ -82,12 +82,12 @@ describe('latch (admin CLI)', () => {
     expectRefused(run, /^latch failed: .*no_such_database/);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(run.stderr).not.toMatch(/invocation|prisma\.|src\/|→/);
-  });
+  }, MANY_COMMANDS_MS);
 
   it('refuses what the provider refuses, with its reason', async () => {
     expectRefused(await latch('clients', 'create', '--redirect-uri', 'not a url'), /The client is not valid: redirect_uris/);
     expectRefused(await latch('clients', 'create', '--public', '--grant', 'client_credentials'), /public client cannot use client_credentials/);
-  });
+  }, MANY_COMMANDS_MS);
 
   it('in production, refuses plain http redirect URIs except on loopback, as dynamic registration does', async () => {
     expectRefused(
@@ -103,7 +103,7 @@ describe('latch (admin CLI)', () => {
     expect(loopback).toMatchObject({ code: 0 });
     // Outside production the same plain http URI is what a local app needs.
     expect(await latch('clients', 'create', '--redirect-uri', 'http://app.internal.example/cb')).toMatchObject({ code: 0 });
-  });
+  }, MANY_COMMANDS_MS);
 
   it('creates a NextAuth client and prints what to paste, then lists and shows it without its secret', async () => {
     const callback = 'https://app.example.com/api/auth/callback/latch';
@@ -146,7 +146,7 @@ describe('latch (admin CLI)', () => {
     expect(shown.stdout).toContain(`Redirect URIs:              ${callback} http://localhost:3000/api/auth/callback/latch`);
     expect(shown.stdout).toContain('ID token algorithm:         ES256');
     for (const run of [listed, shown]) expect(run.stdout).not.toContain(secret);
-  });
+  }, MANY_COMMANDS_MS);
 
   it('creates a public client, without a secret and for PKCE', async () => {
     const created = await latch('clients', 'create', '--public', '--redirect-uri', 'https://spa.example.com/callback');
@@ -157,7 +157,7 @@ describe('latch (admin CLI)', () => {
     const client = await running.latch.provider.current().Client.find(printed(created, 'Client ID'));
     expect(client?.metadata()).toMatchObject({ token_endpoint_auth_method: 'none' });
     expect(client?.clientSecret).toBeUndefined();
-  });
+  }, MANY_COMMANDS_MS);
 
   it('creates a client that a running Latch accepts at once, rotates its secret, and deletes it with its tokens', async () => {
     const created = await latch('clients', 'create', '--grant', 'client_credentials', '--name', 'Batch job');
@@ -186,5 +186,5 @@ describe('latch (admin CLI)', () => {
     expect((await latch('clients', 'list')).stdout).not.toContain(clientId);
     expectRefused(await latch('clients', 'show', clientId), new RegExp(`There is no client ${clientId}`));
     expectRefused(await latch('clients', 'rotate-secret', clientId), /There is no client/);
-  });
+  }, MANY_COMMANDS_MS);
 });
