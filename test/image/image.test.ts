@@ -76,9 +76,10 @@ describe('the container image, built and run without Docker', () => {
       expect(output).not.toMatch(/"level":(50|60)/);
 
       const cli = await run('node', ['dist/cli.js', 'clients', 'list'], { cwd: image.root, env: environment() });
-      // A fresh database holds one client: Latch's own account page (src/account-page/account-client.ts).
+      // A fresh database holds Latch's own two clients: the account page's and the admin console's.
       expect(cli.stdout).toMatch(/^latch-account +Your Latch account/m);
-      expect(cli.stdout.trim().split('\n')).toHaveLength(2);
+      expect(cli.stdout).toMatch(/^latch-admin +Latch admin console/m);
+      expect(cli.stdout.trim().split('\n')).toHaveLength(3);
     } finally {
       service.kill('SIGTERM');
     }
