@@ -10,7 +10,7 @@ import type { SelfService } from '../self-service/self-service.js';
 import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
-import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from './user-representation.js';
+import { CLAIM_OF_PROFILE_FIELD, inApiNames, presentUser, userRepresentationSchema } from './user-representation.js';
 import { requiredString } from './users.js';
 
 type EditableField = (typeof EDITABLE_PROFILE_FIELDS)[number];
@@ -87,7 +87,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, selfService, t
       const changes: ProfileChanges = Object.fromEntries(
         EDITABLE_PROFILE_FIELDS.filter((field) => patch[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, patch[CLAIM_OF_PROFILE_FIELD[field]]]),
       );
-      return { status: 200, body: presentUser(await inApiNames(accounts.updateProfile(user.id, changes))) };
+      return { status: 200, body: presentUser(await inApiNames(accounts.updateProfile(user.id, changes), API_NAME_OF_FIELD)) };
     },
   );
 
@@ -105,7 +105,7 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, selfService, t
     },
     async (ctx, input) => {
       const { user, grantId, sessionUid } = callerOf(ctx);
-      await inApiNames(changePassword({ user, ip: ctx.ip }, input.current_password, input.new_password, { grantId, sessionUid }));
+      await inApiNames(changePassword({ user, ip: ctx.ip }, input.current_password, input.new_password, { grantId, sessionUid }), API_NAME_OF_FIELD);
       return { status: 204 };
     },
   );
@@ -159,15 +159,3 @@ export function mountAccountRoutes(routes: ApiRoutes, { accounts, selfService, t
   );
 }
 
-/** Renames the fields of the account service's validation issues to the names the client sent. */
-async function inApiNames<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    throw new ValidationError(
-      error.issues.map((issue) => ({ ...issue, field: API_NAME_OF_FIELD[issue.field] ?? issue.field })),
-      error.message,
-    );
-  }
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Profile, User } from '../account/user.js';
+import { ValidationError } from '../errors.js';
 
 /**
  * The REST API speaks OpenID Connect claim names (snake_case), so a profile read here looks like
@@ -67,4 +68,17 @@ export function presentUser(user: User): UserRepresentation {
     created_at: user.createdAt.toISOString(),
     updated_at: new Date(updatedAt).toISOString(),
   };
+}
+
+/** Renames the fields of a service's validation issues (givenName) to the names the client sent (given_name). */
+export async function inApiNames<T>(operation: Promise<T>, apiNameOfField: Record<string, string>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    throw new ValidationError(
+      error.issues.map((issue) => ({ ...issue, field: apiNameOfField[issue.field] ?? issue.field })),
+      error.message,
+    );
+  }
 }

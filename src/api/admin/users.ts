@@ -2,11 +2,10 @@ import { z } from 'zod';
 import { EDITABLE_PROFILE_FIELDS, type ProfileChanges } from '../../account/profile-changes.js';
 import type { UserDetails, UserAdministration } from '../../admin/user-administration.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../admin/user-administration.js';
-import { ValidationError } from '../../errors.js';
 import { adminOf } from '../bearer-auth.js';
 import { grantListSchema, presentGrant, presentSession, sessionListSchema } from '../connected-apps.js';
 import type { ApiRoutes } from '../operation.js';
-import { CLAIM_OF_PROFILE_FIELD, presentUser, userRepresentationSchema } from '../user-representation.js';
+import { CLAIM_OF_PROFILE_FIELD, inApiNames, presentUser, userRepresentationSchema } from '../user-representation.js';
 import { requiredString } from '../users.js';
 
 type EditableField = (typeof EDITABLE_PROFILE_FIELDS)[number];
@@ -74,18 +73,6 @@ function profileOf(body: Partial<Record<EditableClaim, string | null | undefined
   return Object.fromEntries(EDITABLE_PROFILE_FIELDS.filter((field) => body[CLAIM_OF_PROFILE_FIELD[field]] !== undefined).map((field) => [field, body[CLAIM_OF_PROFILE_FIELD[field]]]));
 }
 
-/** Renames the fields of the service's validation issues to the names the client sent. */
-async function inApiNames<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    throw new ValidationError(
-      error.issues.map((issue) => ({ ...issue, field: API_NAME_OF_FIELD[issue.field] ?? issue.field })),
-      error.message,
-    );
-  }
-}
 
 const presentDetails = ({ user, roles, sessions, grants }: UserDetails) => ({ ...presentUser(user), roles, sessions, grants });
 
@@ -127,7 +114,7 @@ export function mountAdminUserRoutes(routes: ApiRoutes, { users }: { users: User
       problems: ['invalid_input', 'conflict', ...storage],
     },
     async (ctx, { email: address, password, email_verified, roles, ...rest }) => {
-      const { user, link } = await inApiNames(users.create({ email: address, password, emailVerified: email_verified, roles, profile: profileOf(rest) }, actorOf(ctx)));
+      const { user, link } = await inApiNames(users.create({ email: address, password, emailVerified: email_verified, roles, profile: profileOf(rest) }, actorOf(ctx)), API_NAME_OF_FIELD);
       ctx.set('Location', `${ctx.path}/${user.id}`);
       return { status: 201, body: { ...presentUser(user), ...(link === undefined ? {} : { password_reset_link: link }) } };
     },
@@ -151,7 +138,7 @@ export function mountAdminUserRoutes(routes: ApiRoutes, { users }: { users: User
     },
     async (ctx, { email: address, email_verified, status: next, ...rest }) => {
       const profile = profileOf(rest);
-      const user = await inApiNames(users.update(idOf(ctx.params), { email: address, emailVerified: email_verified, status: next, profile }, actorOf(ctx)));
+      const user = await inApiNames(users.update(idOf(ctx.params), { email: address, emailVerified: email_verified, status: next, profile }, actorOf(ctx)), API_NAME_OF_FIELD);
       return { status: 200, body: presentUser(user) };
     },
   );
