@@ -1,39 +1,48 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
-import { createUser, relyingParty, signIn } from '../support/sign-in.js';
+import { createUser } from '../support/sign-in.js';
 import { startTestServer, stopTestServer } from '../support/test-server.js';
+import { prepareExampleApp, startExampleApp, tail, type Started, type Track } from './nextjs-app.js';
 
 /**
  * The admin console in headless Chromium, as the first administrator meets it: signs in through
- * Latch (setting up the authenticator app the console requires), registers a Next.js app with the wizard, and, once an app configured from the wizard's
- * lines has signed a user in, finds that user (search as you type), sees the sign-in in the audit
- * trail, disables the user (the app's next refresh fails) and enables them again. axe-core runs
- * on every console page the story visits and must find nothing; each gets a screenshot in
+ * Latch (setting up the authenticator app the console requires), registers a Next.js app with the
+ * wizard, and, once examples/nextjs started with the wizard's .env.local lines has signed a user
+ * in, finds that user (search as you type), sees the sign-in in the audit trail, disables the user
+ * (the app's next refresh fails, and it shows the user signed out) and enables them again, after
+ * which they sign in through the app once more. The admin and the user each have a browser
+ * context of their own, as they would have a browser each. axe-core runs on every console page
+ * the story visits and must find nothing; every page, the app's too, gets a screenshot in
  * test-results/browser-console/.
  *
- * The app is openid-client with the very issuer, client id, secret and callback the wizard
- * printed (test/browser/nextjs.ts shows NextAuth itself working from the same lines).
- * A script, not a jest suite: one story whose steps each need the one before.
+ * A script, not a jest suite: one story whose steps each need the one before. The example app's
+ * build is test/browser/nextjs.ts's when that ran first with the same sources (nextjs-app.ts).
  */
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const screenshots = join(projectRoot, 'test-results', 'browser-console');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const APP_URL = 'http://127.0.0.1:3999';
+/** Short, so that the app's access token has expired when the user comes back after being disabled. */
+const ACCESS_TOKEN_TTL = 5;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const cleanups: (() => Promise<unknown>)[] = [];
+const track: Track = (_name, stop) => cleanups.unshift(stop);
 let failed = false;
 let passed = 0;
+/** The page the story is on (the admin's or the user's), for the failure's screenshot. */
 let page: Page | undefined;
+let app: Started | undefined;
 
 async function step(name: string, run: () => Promise<void>): Promise<void> {
   if (failed) {
@@ -52,17 +61,24 @@ async function step(name: string, run: () => Promise<void>): Promise<void> {
       print(`      page: ${page.url()}`);
       await page.screenshot({ path: join(screenshots, 'failure.png'), fullPage: true }).catch(() => undefined);
     }
+    if (app) print(`      the app's log, last lines:\n${tail(app.output(), 25).replace(/^/gm, '        ')}`);
   }
 }
 
 let shot = 0;
-/** A screenshot, and axe-core's verdict on the page: any violation fails the step. */
-async function checkPage(name: string): Promise<void> {
+/** A screenshot of the page the story is on. */
+async function screenshot(name: string): Promise<void> {
   if (!page) throw new Error('no page');
   shot += 1;
   const path = join(screenshots, `${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path, fullPage: true });
   print(`      screenshot: ${path}`);
+}
+
+/** A screenshot of a console page, and axe-core's verdict on it: any violation fails the step. */
+async function checkPage(name: string): Promise<void> {
+  if (!page) throw new Error('no page');
+  await screenshot(name);
   // Evaluated through the DevTools protocol, which the page's CSP does not govern: the page itself admits no such script.
   await page.evaluate(AXE);
   const violations = await page.evaluate(async () => {
@@ -73,20 +89,46 @@ async function checkPage(name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  print('Browser test: the admin console, in headless Chromium');
+  print('Browser test: the admin console, in headless Chromium, with examples/nextjs');
   await rm(screenshots, { recursive: true, force: true });
   await mkdir(screenshots, { recursive: true });
   let running: RunningLatch | undefined;
-  let context: BrowserContext | undefined;
+  let browser: Browser | undefined;
+  let adminPage: Page | undefined;
+  let userPage: Page | undefined;
   const admin = { email: `grace-${Date.now()}@example.com`, password: 'correct horse battery staple', id: '' };
-  const app = { id: '', secret: '' };
+  // The app's address is what the wizard is told, and its redirect URI follows from it: chosen first.
+  const appUrl = `http://127.0.0.1:${await findFreePort()}`;
+  const appEnvironment: Record<string, string> = {};
   let user = { id: '', email: '', password: '' };
-  let refreshToken = '';
+  /** When the app last had its tokens renewed or issued: its access token expires ACCESS_TOKEN_TTL after. */
+  let tokensAt = 0;
+
+  /** On the user's page: from the app's "Sign in with Latch" to its signed-in home page, as the user. */
+  const signInThroughTheApp = async (name: string) => {
+    if (!userPage) throw new Error('no page');
+    page = userPage;
+    await page.goto(appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    await screenshot(`${name}-app-signed-out`);
+    await page.getByRole('button', { name: 'Sign in with Latch' }).click();
+    await page.waitForURL((url) => url.origin === running?.baseUrl && url.pathname.startsWith('/interaction/'));
+    await page.getByLabel('Email', { exact: true }).fill(user.email);
+    await page.getByLabel('Password', { exact: true }).fill(user.password);
+    await screenshot(`${name}-latch-sign-in`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // The wizard registers an app of one's own by default: Latch asks its users for no consent.
+    await page.waitForURL((url) => url.origin === appUrl);
+    await page.getByRole('heading', { name: 'Signed in' }).waitFor();
+    await page.locator('dd', { hasText: user.email }).waitFor();
+    tokensAt = Date.now();
+    await screenshot(`${name}-app-signed-in`);
+  };
 
   await step('Latch starts; the first admin is made, with the admin role', async () => {
     await startTestServer();
     cleanups.unshift(stopTestServer);
-    running = await startLatch({ LOG_LEVEL: 'warn' });
+    running = await startLatch({ LOG_LEVEL: 'warn', ACCESS_TOKEN_TTL: String(ACCESS_TOKEN_TTL) });
     const latch = running;
     cleanups.unshift(() => latch.stop());
     const created = await createUser(latch, { email: admin.email, password: admin.password, name: 'Grace Hopper' });
@@ -96,18 +138,17 @@ async function main(): Promise<void> {
 
   await step('the admin signs in to /admin through Latch, sets up an authenticator app and lands on the users', async () => {
     if (!running) throw new Error('no Latch');
-    const profile = await mkdtemp(join(tmpdir(), 'latch-console-chromium-'));
-    cleanups.unshift(() => rm(profile, { recursive: true, force: true }));
-    context = await chromium.launchPersistentContext(profile, {
+    browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1100, height: 800 },
     });
-    const browser = context;
-    cleanups.unshift(() => browser.close());
+    const launched = browser;
+    cleanups.unshift(() => launched.close());
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
     context.setDefaultTimeout(20_000);
-    page = context.pages()[0] ?? (await context.newPage());
+    adminPage = await context.newPage();
+    page = adminPage;
     await page.goto(`${running.baseUrl}/admin`);
     await page.getByLabel('Email', { exact: true }).fill(admin.email);
     await page.getByLabel('Password', { exact: true }).fill(admin.password);
@@ -125,7 +166,8 @@ async function main(): Promise<void> {
   });
 
   await step('keyboard alone: the skip link comes first and leads to the content', async () => {
-    if (!page) throw new Error('no page');
+    if (!adminPage) throw new Error('no page');
+    page = adminPage;
     await page.keyboard.press('Tab');
     const skip = page.getByRole('link', { name: 'Skip to content' });
     if (!(await skip.evaluate((element) => element === element.ownerDocument.activeElement))) throw new Error('the first Tab does not reach the skip link');
@@ -133,8 +175,9 @@ async function main(): Promise<void> {
     if (!(await page.locator('#main').evaluate((element) => element === element.ownerDocument.activeElement))) throw new Error('the skip link does not move focus to the content');
   });
 
-  await step('the wizard registers a Next.js app from its address and shows its configuration once', async () => {
-    if (!page || !running) throw new Error('no page');
+  await step('the wizard registers a Next.js app from its address and shows its .env.local lines once', async () => {
+    if (!adminPage || !running) throw new Error('no page');
+    page = adminPage;
     await page.getByRole('link', { name: 'Applications' }).click();
     await page.getByRole('heading', { name: 'Applications' }).waitFor();
     await checkPage('applications');
@@ -142,31 +185,48 @@ async function main(): Promise<void> {
     await checkPage('wizard-kind');
     await page.getByRole('link', { name: 'Next.js web app (NextAuth)' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Next.js shop');
-    await page.getByLabel('The app’s address').fill(APP_URL);
+    await page.getByLabel('The app’s address').fill(appUrl);
     await checkPage('wizard-nextjs');
     await page.getByRole('button', { name: 'Register' }).click();
     await page.getByRole('heading', { name: /Registered Next.js shop/ }).waitFor();
-    const env = (await page.locator('pre.copy').nth(1).textContent()) ?? '';
-    app.id = /AUTH_LATCH_ID=(\S+)/.exec(env)?.[1] ?? '';
-    app.secret = /AUTH_LATCH_SECRET=(\S+)/.exec(env)?.[1] ?? '';
-    if (!app.id || !app.secret || !env.includes(`AUTH_LATCH_ISSUER=${running.baseUrl}`)) throw new Error(`the configuration is incomplete:\n${env}`);
+    const lines = ((await page.getByRole('region', { name: 'In .env.local' }).locator('pre').textContent()) ?? '').split('\n');
+    for (const line of lines) {
+      // NAME=value, then a comment after whitespace and #, as dotenv reads .env.local; or <what to write there>.
+      const [, name, value] = /^([A-Z_]+)=(<[^>]*>|\S*)(?:\s+#.*)?$/.exec(line.trim()) ?? [];
+      if (name && value !== undefined) appEnvironment[name] = value;
+    }
+    const expected = { AUTH_LATCH_ISSUER: running.baseUrl, NEXTAUTH_URL: appUrl };
+    for (const [name, value] of Object.entries(expected)) if (appEnvironment[name] !== value) throw new Error(`the page says ${name}=${appEnvironment[name]}, expected ${value}:\n${lines.join('\n')}`);
+    if (!appEnvironment.AUTH_LATCH_ID || !appEnvironment.AUTH_LATCH_SECRET || !appEnvironment.AUTH_SECRET) throw new Error(`the configuration is incomplete:\n${lines.join('\n')}`);
+    // The one line the user writes themselves, as the page says: a random key of their own.
+    if (appEnvironment.AUTH_SECRET !== '<openssl rand -base64 32>') throw new Error(`AUTH_SECRET is given as ${appEnvironment.AUTH_SECRET}, not as the command that makes one`);
+    appEnvironment.AUTH_SECRET = randomBytes(32).toString('base64');
     await checkPage('app-configuration');
     await page.getByRole('link', { name: 'Go to the app’s page' }).click();
     await page.getByRole('heading', { name: 'Next.js shop' }).waitFor();
     await checkPage('app');
   });
 
-  await step('the app, configured from those lines, signs a user in', async () => {
-    if (!running) throw new Error('no Latch');
+  await step('examples/nextjs installs and builds (or keeps the build of its unchanged sources)', async () => {
+    print(`      ${(await prepareExampleApp({ track })).join('; ')}`);
+  });
+
+  await step('examples/nextjs starts (next start) with the lines the wizard showed', async () => {
+    app = await startExampleApp({ appUrl, environment: appEnvironment, track });
+  });
+
+  await step('the app signs a user in through Latch, in a browser of their own', async () => {
+    if (!running || !browser) throw new Error('no Latch');
     user = await createUser(running, { name: 'Ada Lovelace' });
-    const client = { client_id: app.id, client_secret: app.secret, redirect_uris: [`${APP_URL}/api/auth/callback/latch`], token_endpoint_auth_method: 'client_secret_basic' as const };
-    const { tokens } = await signIn(await relyingParty(running, client), user, { params: { prompt: 'consent' } });
-    refreshToken = tokens.refresh_token ?? '';
-    if (!refreshToken) throw new Error('no refresh token');
+    const context = await browser.newContext({ viewport: { width: 900, height: 700 } });
+    context.setDefaultTimeout(20_000);
+    userPage = await context.newPage();
+    await signInThroughTheApp('user');
   });
 
   await step('the admin finds the user by typing, without submitting', async () => {
-    if (!page || !running) throw new Error('no page');
+    if (!adminPage) throw new Error('no page');
+    page = adminPage;
     await page.getByRole('link', { name: 'Users' }).click();
     // Every user is listed at first, the admin too: the list narrows as the name is typed, and the address follows.
     await page.locator('#results').getByRole('link', { name: admin.email }).waitFor();
@@ -182,37 +242,51 @@ async function main(): Promise<void> {
   });
 
   await step('the sign-in is in the audit trail, with the app', async () => {
-    if (!page) throw new Error('no page');
+    if (!adminPage) throw new Error('no page');
+    page = adminPage;
     await page.getByRole('link', { name: "All of this user's events" }).click();
     await page.getByRole('heading', { name: 'Audit' }).waitFor();
-    await page.locator('tr', { hasText: 'interaction.signed_in' }).filter({ hasText: app.id }).first().waitFor();
+    await page.locator('tr', { hasText: 'interaction.signed_in' }).filter({ hasText: appEnvironment.AUTH_LATCH_ID ?? '' }).first().waitFor();
     await checkPage('audit');
   });
 
-  await step("disabling the user makes the app's next refresh fail; enabling lets them sign in again", async () => {
-    if (!page || !running) throw new Error('no page');
+  await step('the admin disables the user', async () => {
+    if (!adminPage || !running) throw new Error('no page');
+    page = adminPage;
     await page.goto(`${running.baseUrl}/admin/users/${user.id}`);
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.getByText('The user is disabled').waitFor();
     await checkPage('user-disabled');
-    const refresh = await fetch(`${running.baseUrl}/token`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-    });
-    if (refresh.status !== 400) throw new Error(`the refresh answered ${refresh.status}`);
+  });
+
+  await step("the app's next refresh fails, and it shows the user signed out", async () => {
+    if (!userPage) throw new Error('no page');
+    page = userPage;
+    // The app renews its access token only once it has expired: until then it would not ask Latch.
+    await delay(Math.max(0, tokensAt + (ACCESS_TOKEN_TTL + 1) * 1000 - Date.now()));
+    const logged = app?.output().length ?? 0;
+    await page.goto(appUrl);
+    await page.getByRole('heading', { name: 'Signed out' }).waitFor();
+    if (!app?.output().slice(logged).includes('Latch did not renew the tokens')) throw new Error('the app did not try, and fail, to renew its tokens');
+    await screenshot('user-app-refresh-failed');
+  });
+
+  await step('the admin enables the user again, who signs in through the app once more', async () => {
+    if (!adminPage) throw new Error('no page');
+    page = adminPage;
     await page.getByRole('button', { name: 'Enable' }).click();
     await page.getByText('The user is enabled again').waitFor();
-    const client = { client_id: app.id, client_secret: app.secret, redirect_uris: [`${APP_URL}/api/auth/callback/latch`], token_endpoint_auth_method: 'client_secret_basic' as const };
-    await signIn(await relyingParty(running, client), user, { params: { prompt: 'consent' } });
+    await checkPage('user-enabled');
+    await signInThroughTheApp('user-again');
   });
 
   await step('the confirmation pages pass too', async () => {
-    if (!page || !running) throw new Error('no page');
+    if (!adminPage || !running) throw new Error('no page');
+    page = adminPage;
     await page.goto(`${running.baseUrl}/admin/users/${user.id}/delete`);
     await page.getByRole('heading', { name: `Delete ${user.email}?` }).waitFor();
     await checkPage('confirm-delete');
-    await page.goto(`${running.baseUrl}/admin/apps/${app.id}/rotate-secret`);
+    await page.goto(`${running.baseUrl}/admin/apps/${appEnvironment.AUTH_LATCH_ID ?? ''}/rotate-secret`);
     await checkPage('confirm-rotate');
   });
 

@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +9,7 @@ import { createTestDatabase } from '../support/database.js';
 import { findFreePort } from '../support/free-port.js';
 import { spawnLatch, type LatchProcess } from '../support/process.js';
 import { startTestServer, stopTestServer } from '../support/test-server.js';
+import { prepareExampleApp, run, seconds, startExampleApp, tail, type Started } from './nextjs-app.js';
 import { addVirtualAuthenticator, type VirtualAuthenticator } from './virtual-authenticator.js';
 
 /**
@@ -30,7 +28,6 @@ import { addVirtualAuthenticator, type VirtualAuthenticator } from './virtual-au
  */
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-const appDir = join(projectRoot, 'examples', 'nextjs');
 const screenshots = join(projectRoot, 'test-results', 'browser');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Short, so that the access token expires during the test and the app must renew it. */
@@ -47,7 +44,6 @@ const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
 let failed = false;
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
-const seconds = (ms: number) => `${(ms / SECOND).toFixed(1)} s`;
 
 /** Runs `run` unless an earlier step failed; a failure is reported with its page and logs. */
 async function step(name: string, run: () => Promise<void>): Promise<void> {
@@ -92,73 +88,6 @@ function cleanUp(): Promise<void> {
 }
 
 const indent = (text: string) => text.replace(/^/gm, '      ');
-const tail = (text: string, lines = 40) => text.trimEnd().split('\n').slice(-lines).join('\n');
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-interface Started {
-  output(): string;
-  exited: Promise<number | null>;
-  running(): boolean;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a command in a process group of its own, so that stopping it stops whatever it started
- * too (next start runs its server in a child). SIGTERM first, SIGKILL after `graceMs`.
- */
-function start(command: string, args: string[], options: { cwd: string; env: Record<string, string | undefined> }): Started {
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = once(child, 'close').then(([code]) => code as number | null);
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, name);
-    } catch {
-      // already gone
-    }
-  };
-  const running = () => child.exitCode === null && child.signalCode === null;
-  return {
-    output: () => output,
-    exited,
-    running,
-    stop: async () => {
-      if (!running()) return;
-      signal('SIGTERM');
-      const graceful = await Promise.race([exited.then(() => true), delay(10 * SECOND, false, { ref: false })]);
-      if (!graceful) {
-        signal('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
-
-/** Runs a command to completion (stopped at cleanup if interrupted); its output, or an error with the output's end. */
-async function run(command: string, args: string[], options: { cwd: string; env: Record<string, string | undefined>; timeoutMs: number }): Promise<string> {
-  const started = start(command, args, options);
-  onCleanup(`${command} ${args[0] ?? ''}`, started.stop);
-  const code = await Promise.race([started.exited, delay(options.timeoutMs, 'timeout' as const, { ref: false })]);
-  if (code === 'timeout') {
-    await started.stop();
-    throw new Error(`${command} ${args.join(' ')} took over ${seconds(options.timeoutMs)}:\n${tail(started.output())}`);
-  }
-  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail(started.output())}`);
-  return started.output();
-}
-
-/** Polls until `condition` holds (an error it throws ends the wait); the error names what was awaited. */
-async function waitFor(what: string, condition: () => Promise<boolean>, { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number }): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds(timeoutMs)} waiting for ${what}`);
-    await delay(intervalMs);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // The story
@@ -243,7 +172,7 @@ async function main(): Promise<void> {
     const output = await run(
       'npm',
       ['run', '--silent', 'latch', '--', 'clients', 'create', '--name', 'Next.js example', '--redirect-uri', `${appUrl}/api/auth/callback/latch`, '--post-logout-redirect-uri', appUrl],
-      { cwd: projectRoot, env: { ...process.env, ...latchEnvironment }, timeoutMs: 120 * SECOND },
+      { cwd: projectRoot, env: { ...process.env, ...latchEnvironment }, timeoutMs: 120 * SECOND, track: onCleanup },
     );
     const printed = (name: string) => new RegExp(`^\\s*${name}=(\\S+)\\s*$`, 'm').exec(output)?.[1] ?? '';
     Object.assign(client, { issuer: printed('AUTH_LATCH_ISSUER'), id: printed('AUTH_LATCH_ID'), secret: printed('AUTH_LATCH_SECRET') });
@@ -251,44 +180,17 @@ async function main(): Promise<void> {
     if (client.issuer !== issuer) throw new Error(`the CLI printed issuer ${client.issuer}, Latch is at ${issuer}`);
   });
 
-  // This shell's environment (the registry may need its proxy or CA settings), without telemetry.
-  const nodeEnvironment = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
   await step('the example app installs and builds (next build)', async () => {
-    const installed = join(appDir, 'node_modules', '.package-lock.json');
-    if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(join(appDir, 'package-lock.json')).mtimeMs) {
-      const started = Date.now();
-      await run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: appDir, env: nodeEnvironment, timeoutMs: 300 * SECOND });
-      figures.push(`npm ci (examples/nextjs) ${seconds(Date.now() - started)}`);
-    }
-    const started = Date.now();
-    await run(process.execPath, ['node_modules/next/dist/bin/next', 'build'], { cwd: appDir, env: nodeEnvironment, timeoutMs: 600 * SECOND });
-    figures.push(`next build ${seconds(Date.now() - started)}`);
+    figures.push(...(await prepareExampleApp({ track: onCleanup })));
   });
 
   await step('the example app starts (next start) with what the CLI printed', async () => {
     const started = Date.now();
-    const server = start(process.execPath, ['node_modules/next/dist/bin/next', 'start', '--hostname', '127.0.0.1', '--port', String(appPort)], {
-      cwd: appDir,
-      env: {
-        ...nodeEnvironment,
-        NODE_ENV: 'production',
-        AUTH_LATCH_ISSUER: client.issuer,
-        AUTH_LATCH_ID: client.id,
-        AUTH_LATCH_SECRET: client.secret,
-        AUTH_SECRET: randomBytes(32).toString('base64'),
-        NEXTAUTH_URL: appUrl,
-      },
+    app = await startExampleApp({
+      appUrl,
+      environment: { AUTH_LATCH_ISSUER: client.issuer, AUTH_LATCH_ID: client.id, AUTH_LATCH_SECRET: client.secret, AUTH_SECRET: randomBytes(32).toString('base64'), NEXTAUTH_URL: appUrl },
+      track: onCleanup,
     });
-    app = server;
-    onCleanup('Next.js', server.stop);
-    await waitFor(
-      `the app to answer at ${appUrl}`,
-      async () => {
-        if (!server.running()) throw new Error(`next start exited:\n${tail(server.output())}`);
-        return fetch(appUrl).then((response) => response.status === 200, () => false);
-      },
-      { timeoutMs: 60 * SECOND },
-    );
     figures.push(`next start ${seconds(Date.now() - started)}`);
   });
 
