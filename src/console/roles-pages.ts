@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import type { Authorization } from '../authorization/authorization.js';
 import { PermissionExistsError, ResourceServerExistsError, RoleExistsError } from '../authorization/errors.js';
 import type { PermissionView, ResourceServerView } from '../authorization/resource-servers.js';
+import type { RoleView } from '../authorization/roles.js';
 import { ADMIN_ROLE } from '../authorization/seed.js';
 import { ValidationError } from '../errors.js';
 import { formField } from '../interactions/form.js';
@@ -164,21 +165,21 @@ export function rolesPages({ authorization: { roles, resourceServers }, views, p
   });
 
   // Deleting is irreversible (every holder loses the role): a confirmation page, the name typed, and a sign-in of the last few minutes.
-  const renderConfirm = async (ctx: Context, name: string, error?: string) => {
-    const [role, holders] = await Promise.all([roles.show(name), roles.userCounts()]);
+  const renderConfirm = async (ctx: Context, role: RoleView, error?: string) => {
+    const holders = await roles.userCounts();
     await views.render(ctx, 'confirm-delete-role', { role: { name: role.name, href: roleHref(role.name), users: holders.get(role.name) ?? 0 }, error }, { status: error ? 422 : 200 });
   };
 
   rolesRouter.get('/:name/delete', ...page, async (ctx) => {
     const role = await roles.show(nameOf(ctx));
     if (await reauthenticate(ctx, `${roleHref(role.name)}/delete`)) return;
-    await renderConfirm(ctx, role.name);
+    await renderConfirm(ctx, role);
   });
 
   rolesRouter.post('/:name/delete', ...form, recent, async (ctx) => {
     const role = await roles.show(nameOf(ctx));
     if (formField(ctx, 'name').trim() !== role.name) {
-      await renderConfirm(ctx, role.name, 'This is not the role’s name: nothing was deleted.');
+      await renderConfirm(ctx, role, 'This is not the role’s name: nothing was deleted.');
       return;
     }
     await roles.delete(role.id, actorOf(ctx));

@@ -142,6 +142,19 @@ describe('the Roles and APIs page', () => {
     expect(missingApi.status).toBe(404);
     expect(missingApi.html).toContain('No such API');
 
+    // Forms sent with what no form offers: a page saying so, never a 500, and nothing changed.
+    const adminPage = await browser.navigate(consoleUrl('/roles/admin'));
+    const bogusGrant = await post(browser, adminPage, 'Grant', { permission: 'not-a-permission' });
+    expect(bogusGrant.status).toBe(404);
+    expect(bogusGrant.html).toContain('No such permission');
+    const user = await createUser(running);
+    const userPage = await browser.navigate(consoleUrl(`/users/${user.id}`));
+    const unknownRole = await post(browser, userPage, 'Assign role', { role: 'no-such-role' });
+    expect(unknownRole.status).toBe(404);
+    expect(unknownRole.html).toContain('No such role');
+    expect((await post(browser, userPage, 'Assign role', { role: '' })).status).toBe(400);
+    expect((await running.latch.admin.users.show(user.id)).roles).toEqual([]);
+
     const adminRole = await browser.navigate(consoleUrl('/roles/admin'));
     expect(adminRole.html).toContain('Built in: this role opens the admin API');
     expect(adminRole.html).not.toContain('Delete this role');
