@@ -116,6 +116,10 @@ export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKe
     return user;
   }
 
+  async function existingClient(clientId: string | undefined): Promise<void> {
+    if (clientId === undefined || !(await provider().Client.find(clientId))) throw invalidToken('The client the access token was issued to no longer exists.', 'the client does not exist');
+  }
+
   async function authenticate(ctx: Context): Promise<Caller> {
     const active = await activeToken(ctx);
     if (active.kind === 'client') {
@@ -129,15 +133,14 @@ export function createBearerAuth({ issuer, audience, publicJwks, keyEncryptionKe
   async function authenticateAdmin(ctx: Context): Promise<AdminCaller> {
     const active = await activeToken(ctx);
     if (!active.token.scopes.has(ADMIN_SCOPE)) throw new InsufficientScopeError(ADMIN_SCOPE);
-    let subject: Subject;
-    if (active.kind === 'user') {
-      subject = { kind: 'user', id: (await activeUser(active.token.accountId)).id };
-    } else {
-      const { clientId } = active.token;
-      if (clientId === undefined || !(await provider().Client.find(clientId))) throw invalidToken('The client the access token was issued to no longer exists.', 'the client does not exist');
-      subject = { kind: 'client', id: clientId };
-    }
-    if (!permissionsOf(await entitlements.rolesOf(subject, audience)).has(ADMIN_SCOPE)) throw new InsufficientScopeError(ADMIN_SCOPE);
+    // The subject's existence and its roles are read at once (every console page waits for both);
+    // a subject that no longer exists is refused as such, whatever its roles.
+    const subject: Subject = active.kind === 'user' ? { kind: 'user', id: active.token.accountId } : { kind: 'client', id: active.token.clientId ?? '' };
+    const [, roles] = await Promise.all([
+      active.kind === 'user' ? activeUser(subject.id) : existingClient(active.token.clientId),
+      entitlements.rolesOf(subject, audience),
+    ]);
+    if (!permissionsOf(roles).has(ADMIN_SCOPE)) throw new InsufficientScopeError(ADMIN_SCOPE);
     return { actor: subject.kind === 'user' ? subject.id : `client:${subject.id}` };
   }
 
