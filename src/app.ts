@@ -313,6 +313,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         clientName,
         factors,
         logger,
+        now,
       }),
     ),
   );
