@@ -272,6 +272,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       sessionTtlSeconds: config.oidc.ttl.refreshToken,
       cacheViews: config.env !== 'development',
       admin,
+      authorization,
       builtInClients: hiddenClientIds,
       adminGuard: bearer.requireAdmin(),
       actorOf: (ctx) => adminOf(ctx).actor,

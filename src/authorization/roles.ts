@@ -38,6 +38,8 @@ export interface Roles {
   list(): Promise<RoleView[]>;
   /** Throws RoleNotFoundError. */
   show(role: string): Promise<RoleView>;
+  /** How many users hold each role, by role name (every role is there, held or not). */
+  userCounts(): Promise<Map<string, number>>;
   /** Throws RoleExistsError, ValidationError. */
   create(role: { name: string; description?: string | null }, actor: string): Promise<RoleView>;
   /** Throws RoleNotFoundError, RoleExistsError, BuiltInRoleError (renaming admin), ValidationError. */
@@ -128,6 +130,11 @@ export function createRoles({ prisma, audit, apiResource }: { prisma: PrismaClie
 
     async show(role) {
       return viewOf(await find(prisma, role));
+    },
+
+    async userCounts() {
+      const rows = await prisma.role.findMany({ select: { name: true, _count: { select: { users: true } } } });
+      return new Map(rows.map(({ name, _count }) => [name, _count.users]));
     },
 
     async create({ name, description = null }, actor) {

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Administration } from '../admin/administration.js';
+import type { Authorization } from '../authorization/authorization.js';
+import { BuiltInRoleError, PermissionNotFoundError, ResourceServerNotFoundError, RoleNotFoundError } from '../authorization/errors.js';
 import { projectRoot } from '../config.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import { refuseUnstorableBody, refuseUnstorableUrl } from '../http/input-guard.js';
@@ -21,6 +23,7 @@ import { sealedCookie, type ConsoleTokens, type PendingSignIn } from './console-
 import { createConsoleSignIn } from './console-sign-in.js';
 import { createConsoleViews } from './console-views.js';
 import { ConsoleSignedOutError, ConsoleSignInError, StaleSignInError } from './errors.js';
+import { rolesPages } from './roles-pages.js';
 import { usersPages } from './users-pages.js';
 
 export interface ConsoleSurfaceDependencies {
@@ -33,7 +36,9 @@ export interface ConsoleSurfaceDependencies {
   sessionTtlSeconds: number;
   /** Compiled templates are kept (off in development). */
   cacheViews: boolean;
-  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients'>;
+  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients' | 'roles'>;
+  /** Roles and the APIs whose permissions they grant, as the admin API's routes manage them. */
+  authorization: Pick<Authorization, 'roles' | 'resourceServers'>;
   /** Latch's own clients, which the applications pages leave alone. */
   builtInClients: ReadonlySet<string>;
   /** The admin API's own guard (an access token for Latch's API whose roles grant `admin`). */
@@ -52,6 +57,7 @@ const RECENT_SIGN_IN_SECONDS = 300;
 const PENDING_SIGN_IN_SECONDS = 3600;
 
 const backToConsole = { href: CONSOLE_PATH, text: 'Back to the admin console' };
+const backToRoles = { href: `${CONSOLE_PATH}/roles`, text: 'Back to the roles and APIs' };
 
 /** The console's refusals, in words; anything else is the shared "something went wrong". */
 function explain(error: unknown): ErrorPage | undefined {
@@ -79,6 +85,10 @@ function explain(error: unknown): ErrorPage | undefined {
     return { status: 403, reason: 'console_not_admin', locals: { heading: 'This is for administrators', message: 'Your account does not have the admin role, so the admin console is closed to it. Ask an administrator if you need it.', link: { href: '/account', text: 'Go to your account' } } };
   }
   if (error instanceof ClientNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such app', message: 'There is no app with this client id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/apps`, text: 'Back to the applications' } } };
+  if (error instanceof RoleNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such role', message: 'There is no role of this name: it may have been deleted.', link: backToRoles } };
+  if (error instanceof ResourceServerNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such API', message: 'There is no API with this id: it may have been deleted.', link: backToRoles } };
+  if (error instanceof PermissionNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such permission', message: 'Nothing was changed: this permission no longer exists. It may have been removed meanwhile.', link: backToRoles } };
+  if (error instanceof BuiltInRoleError) return { status: 409, reason: 'built_in_role', locals: { heading: 'The admin role stays', message: `Nothing was changed. ${error.message}`, link: backToRoles } };
   if (error instanceof NotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such user', message: 'There is no user with this id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/users`, text: 'Back to the users' } } };
   if (error instanceof ValidationError) return { status: 400, reason: 'invalid_input', locals: { heading: 'This request could not be read', message: error.message, link: backToConsole } };
   return undefined;
@@ -89,7 +99,7 @@ function explain(error: unknown): ErrorPage | undefined {
  * authorized through the administrator's own token by the admin API's guard (console-guard.ts), and
  * whose every action calls the same administration services as the admin API and the CLI.
  */
-export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, builtInClients, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
+export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, sessionTtlSeconds, cacheViews, admin, authorization, builtInClients, adminGuard, actorOf, clientName, views: sharedViews, logger, now }: ConsoleSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: CONSOLE_PATH });
   const script = createConsoleScript();
   const views = createConsoleViews({ directory: resolve(projectRoot, 'views'), cache: cacheViews, csrf, script });
@@ -131,8 +141,10 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
     ctx.redirect(`${issuer}/session/end?${new URLSearchParams({ client_id: CONSOLE_CLIENT_ID }).toString()}`);
   });
 
-  const users = usersPages({ admin, views, page, form, recent: recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now }), reauthenticate: signInAgain, clientName, actorOf });
+  const recent = recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now });
+  const users = usersPages({ admin, authorization, views, page, form, recent, reauthenticate: signInAgain, clientName, actorOf });
   const apps = appsPages({ issuer, admin, views, page, form, builtIn: builtInClients, actorOf });
+  const roles = rolesPages({ authorization, views, page, form, recent, reauthenticate: signInAgain, actorOf });
   const audit = auditPage({ admin, views, page });
 
   return [
@@ -145,6 +157,7 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
     router.allowedMethods() as Middleware,
     ...users,
     ...apps,
+    ...roles,
     ...audit,
   ];
 }

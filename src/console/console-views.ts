@@ -35,6 +35,18 @@ export interface AppForm {
   firstParty: boolean;
 }
 
+/** A role's permissions on one API, as the roles pages group them. */
+export interface PermissionGroup {
+  api: { text: string; href: string };
+  permissions: { id: string; value: string; description?: string }[];
+}
+
+/** The role and API forms' fields, as typed (shown again when a service refuses them), and its refusal. */
+export interface FormState<Fields extends string> {
+  values: Record<Fields, string>;
+  error?: string;
+}
+
 /**
  * What each console page (views/console/) is rendered from; every value is text for the template to
  * escape. Every page also gets `csrf`, the browser's anti-forgery token, for its forms and the
@@ -45,6 +57,8 @@ export interface ConsolePageLocals {
     query: string;
     status: string;
     statuses: { value: string; label: string }[];
+    role: string;
+    roles: { value: string; label: string }[];
     users: UserRow[];
     nextHref?: string;
     notice?: string;
@@ -55,10 +69,33 @@ export interface ConsolePageLocals {
     apps: { name: string; scopes: string[]; since: string }[];
     events: AuditRow[];
     auditHref: string;
+    /** The roles held, and those that could be assigned. */
+    roles: { held: { name: string; href: string }[]; assignable: string[] };
     notice?: string;
     link?: string;
   };
   'confirm-delete': { user: UserRow; error?: string };
+  roles: {
+    roles: { name: string; href: string; description?: string; groups: PermissionGroup[]; users: number; usersHref: string }[];
+    apis: { identifier: string; href: string; name?: string; permissions: string[] }[];
+    roleForm: FormState<'name' | 'description'>;
+    apiForm: FormState<'identifier' | 'name'>;
+    notice?: string;
+  };
+  role: {
+    role: { name: string; href: string; description?: string; builtIn: boolean; created: string; users: number; usersHref: string };
+    groups: PermissionGroup[];
+    /** The permissions it does not hold yet, by API. */
+    grantable: PermissionGroup[];
+    notice?: string;
+  };
+  'confirm-delete-role': { role: { name: string; href: string; users: number }; error?: string };
+  api: {
+    api: { id: string; identifier: string; name?: string; created: string };
+    permissions: { value: string; description?: string }[];
+    form: FormState<'value' | 'description'>;
+    notice?: string;
+  };
   apps: { apps: { clientId: string; name: string; kind: string; created?: string }[] };
   'app-new': { kinds: { value: string; label: string; description: string }[]; kind?: AppKind; values: AppForm; error?: string };
   app: {
@@ -90,6 +127,10 @@ const TITLES: Record<ConsolePageName, string> = {
   app: 'Application',
   'app-secret': 'Application credentials',
   'confirm-rotate': 'Rotate secret',
+  roles: 'Roles and APIs',
+  role: 'Role',
+  'confirm-delete-role': 'Delete role',
+  api: 'API',
   audit: 'Audit',
 };
 
@@ -97,6 +138,7 @@ const TITLES: Record<ConsolePageName, string> = {
 export const SECTIONS = [
   { name: 'users', label: 'Users', href: `${CONSOLE_PATH}/users` },
   { name: 'apps', label: 'Applications', href: `${CONSOLE_PATH}/apps` },
+  { name: 'roles', label: 'Roles and APIs', href: `${CONSOLE_PATH}/roles` },
   { name: 'audit', label: 'Audit', href: `${CONSOLE_PATH}/audit` },
 ] as const;
 
@@ -109,6 +151,10 @@ const SECTION_OF: Record<ConsolePageName, (typeof SECTIONS)[number]['name']> = {
   app: 'apps',
   'app-secret': 'apps',
   'confirm-rotate': 'apps',
+  roles: 'roles',
+  role: 'roles',
+  'confirm-delete-role': 'roles',
+  api: 'roles',
   audit: 'audit',
 };
 

@@ -10,6 +10,10 @@ const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 
 export const formatted = (date: Date | undefined): string | undefined => (date ? `${when.format(date)} UTC` : undefined);
 
 export const userHref = (id: string) => `${CONSOLE_PATH}/users/${id}`;
+export const roleHref = (name: string) => `${CONSOLE_PATH}/roles/${encodeURIComponent(name)}`;
+/** APIs by id: their identifiers are URLs, which make poor path segments. */
+export const apiHref = (id: string) => `${CONSOLE_PATH}/apis/${id}`;
+export const holdersHref = (role: string) => `${CONSOLE_PATH}/users?${new URLSearchParams({ role }).toString()}`;
 
 export function userRow(user: User): UserRow {
   return { id: user.id, email: user.email, name: user.profile.name ?? undefined, emailVerified: user.emailVerified, status: user.status, created: formatted(user.createdAt) ?? '' };

@@ -5,11 +5,13 @@ import { UserNotFoundError } from '../account/errors.js';
 import { isUuid } from '../account/user-repository.js';
 import type { UserStatus } from '../account/user.js';
 import type { Administration } from '../admin/administration.js';
+import type { Authorization } from '../authorization/authorization.js';
+import { ADMIN_ROLE } from '../authorization/seed.js';
 import { ValidationError } from '../errors.js';
 import { formField } from '../interactions/form.js';
 import { CONSOLE_PATH } from './console-client.js';
 import type { ConsoleViews } from './console-views.js';
-import { auditRow, formatted, userHref, userRow } from './format.js';
+import { auditRow, formatted, roleHref, userHref, userRow } from './format.js';
 
 /** What a user's page says after an action (?done=...); a fixed list, so a link cannot put words on the page. */
 const NOTICES = {
@@ -17,7 +19,14 @@ const NOTICES = {
   enabled: 'The user is enabled again. They sign in anew; nothing that ended comes back.',
   reset: 'A password reset link has been mailed to the user.',
   signed_out: 'Every session of the user has been signed out.',
+  assigned: 'The role has been assigned: the user’s next tokens carry what it grants.',
+  already_held: 'The user already held this role: nothing changed.',
+  unassigned: 'The role has been taken from the user: their next tokens no longer carry what only it granted.',
+  not_held: 'The user did not hold this role: nothing changed.',
 } as const;
+
+/** Said on the page itself: the console will not show this administrator another one. */
+const LEFT_ADMIN = 'You have taken the admin role from yourself: the admin console closes to you at your next click. Another administrator can give it back.';
 
 const STATUSES: { value: '' | UserStatus; label: string }[] = [
   { value: '', label: 'Any' },
@@ -47,13 +56,22 @@ function userIdOf(ctx: Context): string {
   return id;
 }
 
+/** The role a form names; empty only when it was forged or sent half-filled. */
+function roleOf(ctx: Context): string {
+  const role = formField(ctx, 'role');
+  if (role === '') throw new ValidationError([{ field: 'role', message: 'is required' }], 'Choose a role.');
+  return role;
+}
+
 function done(ctx: Context, id: string, notice: keyof typeof NOTICES): void {
   ctx.status = 303;
   ctx.redirect(`${userHref(id)}?done=${notice}`);
 }
 
 export interface UsersPagesDependencies {
-  admin: Pick<Administration, 'users' | 'auditEvents'>;
+  admin: Pick<Administration, 'users' | 'auditEvents' | 'roles'>;
+  /** The roles there are, for the role filter and the assignment form. */
+  authorization: Pick<Authorization, 'roles'>;
   views: ConsoleViews;
   /** The guard for every page, then the form guard (body, CSRF, then the guard) for posts. */
   page: Middleware[];
@@ -66,26 +84,33 @@ export interface UsersPagesDependencies {
   actorOf: (ctx: Context) => string;
 }
 
-/** Users: the list (search, status filter, keyset pages), a user's page, and its actions. */
-export function usersPages({ admin, views, page, form, recent, reauthenticate, clientName, actorOf }: UsersPagesDependencies): Middleware[] {
+/** Users: the list (search, status and role filters, keyset pages), a user's page, and its actions. */
+export function usersPages({ admin, authorization, views, page, form, recent, reauthenticate, clientName, actorOf }: UsersPagesDependencies): Middleware[] {
   const router = new Router({ prefix: `${CONSOLE_PATH}/users` });
+  const roleNames = async () => (await authorization.roles.list()).map(({ name }) => name);
 
   router.get('/', ...page, async (ctx) => {
     const query = text(ctx.query.q).trim();
     const status = text(ctx.query.status);
+    const role = text(ctx.query.role);
     const cursor = text(ctx.query.cursor) || undefined;
-    const { items, nextCursor } = await admin.users.list({ query: query || undefined, status: statusOf(status), cursor, limit: PAGE_SIZE });
-    const next = nextCursor === undefined ? undefined : `${CONSOLE_PATH}/users?${new URLSearchParams({ ...(query ? { q: query } : {}), ...(status ? { status } : {}), cursor: nextCursor }).toString()}`;
+    const names = await roleNames();
+    if (role !== '' && !names.includes(role)) throw new ValidationError([{ field: 'role', message: 'is not a role' }], 'The role filter names no role.');
+    const { items, nextCursor } = await admin.users.list({ query: query || undefined, status: statusOf(status), role: role || undefined, cursor, limit: PAGE_SIZE });
+    const kept = { ...(query ? { q: query } : {}), ...(status ? { status } : {}), ...(role ? { role } : {}) };
+    const next = nextCursor === undefined ? undefined : `${CONSOLE_PATH}/users?${new URLSearchParams({ ...kept, cursor: nextCursor }).toString()}`;
     const notice = ctx.query.done === 'deleted' ? 'The user has been deleted.' : undefined;
-    await views.render(ctx, 'users', { query, status, statuses: STATUSES, users: items.map(userRow), nextHref: next, notice });
+    const roles = [{ value: '', label: 'Any' }, ...names.map((name) => ({ value: name, label: name }))];
+    await views.render(ctx, 'users', { query, status, statuses: STATUSES, role, roles, users: items.map(userRow), nextHref: next, notice });
   });
 
   async function renderUser(ctx: Context, id: string, { notice, link }: { notice?: string; link?: string } = {}) {
-    const [{ user }, sessions, grants, events] = await Promise.all([
+    const [{ user, roles: held }, sessions, grants, events, names] = await Promise.all([
       admin.users.show(id),
       admin.users.sessions(id),
       admin.users.grants(id),
       admin.auditEvents({ user: id, limit: RECENT_EVENTS }),
+      roleNames(),
     ]);
     const nameOf = async (clientId: string) => (await clientName(clientId)) ?? clientId;
     await views.render(
@@ -105,6 +130,7 @@ export function usersPages({ admin, views, page, form, recent, reauthenticate, c
         apps: grants.map((grant) => ({ name: grant.clientName ?? grant.clientId, scopes: grant.scopes, since: formatted(grant.grantedAt) ?? '' })),
         events: events.items.map(auditRow),
         auditHref: `${CONSOLE_PATH}/audit?${new URLSearchParams({ user: id }).toString()}`,
+        roles: { held: held.map((name) => ({ name, href: roleHref(name) })), assignable: names.filter((name) => !held.includes(name)) },
         notice,
         link,
       },
@@ -140,6 +166,21 @@ export function usersPages({ admin, views, page, form, recent, reauthenticate, c
     if (link === undefined) return done(ctx, id, 'reset');
     // Mail is off: the link is shown once, on this response, and never put in an address.
     await renderUser(ctx, id, { link });
+  });
+
+  router.post('/:id/roles', ...form, async (ctx) => {
+    const id = userIdOf(ctx);
+    const assigned = await admin.roles.assign({ user: id }, roleOf(ctx), actorOf(ctx));
+    done(ctx, id, assigned ? 'assigned' : 'already_held');
+  });
+
+  // The services let administrators take the admin role from themselves (another admin can give it back); the page says what follows.
+  router.post('/:id/roles/unassign', ...form, async (ctx) => {
+    const id = userIdOf(ctx);
+    const role = roleOf(ctx);
+    const unassigned = await admin.roles.unassign({ user: id }, role, actorOf(ctx));
+    if (unassigned && role === ADMIN_ROLE && id === actorOf(ctx)) return renderUser(ctx, id, { notice: LEFT_ADMIN });
+    done(ctx, id, unassigned ? 'unassigned' : 'not_held');
   });
 
   // Deleting is irreversible: a confirmation page, the email typed, and a sign-in of the last few minutes.

@@ -14,7 +14,8 @@ import { startTestServer, stopTestServer } from '../support/test-server.js';
  * The admin console in headless Chromium, as the first administrator meets it: signs in through
  * Latch (setting up the authenticator app the console requires), registers a Next.js app with the wizard, and, once an app configured from the wizard's
  * lines has signed a user in, finds that user (search as you type), sees the sign-in in the audit
- * trail, disables the user (the app's next refresh fails) and enables them again. axe-core runs
+ * trail, disables the user (the app's next refresh fails) and enables them again, then, by keyboard,
+ * registers an API, makes a role granting its permission and assigns it to the user. axe-core runs
  * on every console page the story visits and must find nothing; each gets a screenshot in
  * test-results/browser-console/.
  *
@@ -207,6 +208,57 @@ async function main(): Promise<void> {
     await signIn(await relyingParty(running, client), user, { params: { prompt: 'consent' } });
   });
 
+  await step('by keyboard alone, the admin registers an API with a permission, makes a role granting it and gives it to the user', async () => {
+    if (!page || !running) throw new Error('no page');
+    const typeInto = async (selector: string, text: string) => {
+      await page?.locator(selector).focus();
+      await page?.keyboard.type(text);
+    };
+    await page.getByRole('link', { name: 'Roles and APIs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Roles and APIs' }).waitFor();
+    await checkPage('roles');
+    await typeInto('#api-identifier', 'https://orders.example.com');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('Orders');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Orders' }).waitFor();
+    await typeInto('#permission-value', 'orders:read');
+    await page.keyboard.press('Enter');
+    await page.getByText('The permission has been added.').waitFor();
+    await checkPage('api');
+
+    await page.getByRole('link', { name: 'All roles and APIs' }).focus();
+    await page.keyboard.press('Enter');
+    // A name the services refuse: their words next to the form, and the focusable form again.
+    await typeInto('#role-name', 'order readers');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').getByText('The name must be 1 to 64 letters').waitFor();
+    await checkPage('roles-refused');
+    await page.locator('#role-name').fill('');
+    await typeInto('#role-name', 'order-reader');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'order-reader' }).waitFor();
+    await page.locator('#permission').focus();
+    await page.locator('#permission').selectOption({ label: 'orders:read' });
+    await page.getByRole('button', { name: 'Grant' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Revoke orders:read' }).waitFor();
+    await checkPage('role');
+
+    await page.goto(`${running.baseUrl}/admin/users/${user.id}`);
+    await page.locator('#assign-role').focus();
+    await page.locator('#assign-role').selectOption('order-reader');
+    await page.getByRole('button', { name: 'Assign role' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('The role has been assigned').waitFor();
+    await page.getByRole('button', { name: 'Unassign order-reader' }).waitFor();
+    await checkPage('user-roles');
+    await page.goto(`${running.baseUrl}/admin/users?role=order-reader`);
+    await page.locator('#results').getByRole('link', { name: user.email }).waitFor();
+    await checkPage('users-by-role');
+  });
+
   await step('the confirmation pages pass too', async () => {
     if (!page || !running) throw new Error('no page');
     await page.goto(`${running.baseUrl}/admin/users/${user.id}/delete`);
@@ -214,6 +266,9 @@ async function main(): Promise<void> {
     await checkPage('confirm-delete');
     await page.goto(`${running.baseUrl}/admin/apps/${app.id}/rotate-secret`);
     await checkPage('confirm-rotate');
+    await page.goto(`${running.baseUrl}/admin/roles/order-reader/delete`);
+    await page.getByRole('heading', { name: 'Delete the role order-reader?' }).waitFor();
+    await checkPage('confirm-delete-role');
   });
 
   print(`${passed} passed${failed ? ', 1 failed' : ''}; screenshots in ${screenshots}`);
