@@ -1,7 +1,7 @@
 /** A bar chart's geometry, for the console's server-rendered SVG (views/console/bar-chart.ejs). */
 
 export interface ChartSeries {
-  /** As in "3 sign-ins": plural, lower case. */
+  /** As in "14:00, sign-ins: 3". */
   label: string;
   /** Its colour, from console.css: the page's CSP admits no style attribute. */
   className: string;
@@ -84,7 +84,7 @@ export function barChart({ id, title, series, slots, labelEvery }: ChartInput): 
         width: round(barWidth),
         height: round(height),
         className: one.className,
-        title: `${slot.label}: ${value} ${one.label}`,
+        title: `${slot.label}, ${one.label}: ${value}`,
       };
     }),
   );

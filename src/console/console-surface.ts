@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Administration } from '../admin/administration.js';
+import { KeysNotReadyError } from '../admin/key-administration.js';
 import { projectRoot } from '../config.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import { refuseUnstorableBody, refuseUnstorableUrl } from '../http/input-guard.js';
@@ -21,6 +22,8 @@ import { sealedCookie, type ConsoleTokens, type PendingSignIn } from './console-
 import { createConsoleSignIn } from './console-sign-in.js';
 import { createConsoleViews } from './console-views.js';
 import { ConsoleSignedOutError, ConsoleSignInError, StaleSignInError } from './errors.js';
+import { keysPages } from './keys-pages.js';
+import { overviewPage } from './overview-page.js';
 import { usersPages } from './users-pages.js';
 
 export interface ConsoleSurfaceDependencies {
@@ -33,7 +36,7 @@ export interface ConsoleSurfaceDependencies {
   sessionTtlSeconds: number;
   /** Compiled templates are kept (off in development). */
   cacheViews: boolean;
-  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients'>;
+  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients' | 'keys' | 'overview'>;
   /** Latch's own clients, which the applications pages leave alone. */
   builtInClients: ReadonlySet<string>;
   /** The admin API's own guard (an access token for Latch's API whose roles grant `admin`). */
@@ -78,6 +81,9 @@ function explain(error: unknown): ErrorPage | undefined {
   if (error instanceof ForbiddenError) {
     return { status: 403, reason: 'console_not_admin', locals: { heading: 'This is for administrators', message: 'Your account does not have the admin role, so the admin console is closed to it. Ask an administrator if you need it.', link: { href: '/account', text: 'Go to your account' } } };
   }
+  if (error instanceof KeysNotReadyError) {
+    return { status: 409, reason: 'keys_not_ready', locals: { heading: 'The keys cannot be rotated yet', message: 'Nothing was changed: some algorithm has no key signing yet. Latch creates the first keys when it starts; once it has, rotate again.', link: { href: `${CONSOLE_PATH}/keys`, text: 'Back to the signing keys' } } };
+  }
   if (error instanceof ClientNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such app', message: 'There is no app with this client id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/apps`, text: 'Back to the applications' } } };
   if (error instanceof NotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such user', message: 'There is no user with this id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/users`, text: 'Back to the users' } } };
   if (error instanceof ValidationError) return { status: 400, reason: 'invalid_input', locals: { heading: 'This request could not be read', message: error.message, link: backToConsole } };
@@ -117,10 +123,6 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
   };
 
   const router = new Router({ prefix: CONSOLE_PATH });
-  router.get('/', ...page, (ctx) => {
-    ctx.status = 303;
-    ctx.redirect(`${CONSOLE_PATH}/users`);
-  });
   router.get('/callback', (ctx) => signIn.finish(ctx));
   // Signing out of the console ends its tokens, then the Latch session through oidc-provider's own logout page.
   router.post('/sign-out', formBody(), refuseUnstorableBody(), csrf.verify(), async (ctx) => {
@@ -131,7 +133,10 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
     ctx.redirect(`${issuer}/session/end?${new URLSearchParams({ client_id: CONSOLE_CLIENT_ID }).toString()}`);
   });
 
-  const users = usersPages({ admin, views, page, form, recent: recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now }), reauthenticate: signInAgain, clientName, actorOf });
+  const recent = recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now });
+  const overview = overviewPage({ admin, views, page });
+  const users = usersPages({ admin, views, page, form, recent, reauthenticate: signInAgain, clientName, actorOf });
+  const keys = keysPages({ admin, views, page, form, recent, reauthenticate: signInAgain, actorOf, now });
   const apps = appsPages({ issuer, admin, views, page, form, builtIn: builtInClients, actorOf });
   const audit = auditPage({ admin, views, page });
 
@@ -143,8 +148,10 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
     // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
     router.routes() as Middleware,
     router.allowedMethods() as Middleware,
+    ...overview,
     ...users,
     ...apps,
+    ...keys,
     ...audit,
   ];
 }

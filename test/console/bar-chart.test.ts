@@ -47,7 +47,7 @@ describe('barChart', () => {
   });
 
   it('titles every bar with its slot, value and series, zeros included', () => {
-    expect(chart([[3, 0]]).bars.map((bar) => bar.title)).toEqual(['s0: 3 sign-ins', 's0: 0 failed']);
+    expect(chart([[3, 0]]).bars.map((bar) => bar.title)).toEqual(['s0, sign-ins: 3', 's0, failed: 0']);
   });
 
   it('draws an empty chart flat rather than dividing by zero', () => {
