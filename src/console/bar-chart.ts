@@ -53,7 +53,8 @@ export interface BarChart {
 
 const WIDTH = 640;
 const HEIGHT = 160;
-const PLOT = { left: 36, right: WIDTH - 4, top: 8, bottom: HEIGHT - 20 };
+// Room on the right for the latest slot's label, centred under it.
+const PLOT = { left: 36, right: WIDTH - 20, top: 8, bottom: HEIGHT - 20 };
 /** Of each slot's width, what is left between neighbouring slots' bars. */
 const GAP = 0.25;
 
