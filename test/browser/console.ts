@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, relyingParty, signIn } from '../support/sign-in.js';
 import { startTestServer, stopTestServer } from '../support/test-server.js';
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     await latch.latch.authorization.assignments.assign({ user: admin.id }, 'admin', 'admin');
   });
 
-  await step('the admin signs in to /admin through Latch, sets up an authenticator app and lands on the users', async () => {
+  await step('the admin signs in to /admin through Latch, sets up an authenticator app and lands on the overview', async () => {
     if (!running) throw new Error('no Latch');
     const profile = await mkdtemp(join(tmpdir(), 'latch-console-chromium-'));
     cleanups.unshift(() => rm(profile, { recursive: true, force: true }));
@@ -121,7 +121,41 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
     await page.getByRole('button', { name: 'I have saved them: continue' }).click();
-    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await checkPage('overview');
+  });
+
+  /** Tabs until `target` has the focus (at most `limit` presses), as someone without a mouse would. */
+  const tabTo = async (target: Locator, limit = 60) => {
+    if (!page) throw new Error('no page');
+    for (let n = 0; n < limit; n += 1) {
+      await page.keyboard.press('Tab');
+      if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
+    }
+    throw new Error(`${limit} presses of Tab never reached ${target.toString()}`);
+  };
+
+  await step("keyboard alone: a chart's numbers open, and the signing keys rotate through their confirmation page", async () => {
+    if (!page) throw new Error('no page');
+    const numbers = page.locator('summary').first();
+    await tabTo(numbers);
+    await page.keyboard.press('Enter');
+    await page.getByRole('table').first().waitFor();
+    await checkPage('overview-numbers');
+    await tabTo(page.getByRole('link', { name: 'All signing keys, and rotation', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+    await checkPage('keys');
+    await tabTo(page.getByRole('link', { name: 'Rotate now…', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Rotate the signing keys?' }).waitFor();
+    await checkPage('confirm-key-rotation');
+    await tabTo(page.getByRole('button', { name: 'Rotate the signing keys', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByText('New keys are published.').waitFor();
+    await checkPage('keys-rotated');
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
     await checkPage('users');
   });
 
