@@ -54,6 +54,7 @@ import { CLIENT_CHANNEL, createOidcStore, type OidcStore } from './provider/oidc
 import { createProviderHost, type ProviderHost } from './provider/provider-host.js';
 import { publicMetadataCaching } from './provider/public-metadata-caching.js';
 import { signingKeysLoaded } from './provider/readiness.js';
+import { createTokenIssuance, type TokenIssuance } from './provider/token-issuance.js';
 import { createSessionSightings } from './provider/session-sightings.js';
 import { ACCOUNT_CLIENT_ID, ACCOUNT_PATH, ensureAccountClient, SECURITY_PATH } from './account-page/account-client.js';
 import { createAccountPageSurface } from './account-page/surface.js';
@@ -90,7 +91,9 @@ export interface Latch {
   admin: Administration;
   /** Served by main.ts on its own port. */
   metrics: Metrics;
-  /** Stops background work and releases the database pool; the HTTP server is the caller's to close first. */
+  /** Tokens issued by hour and grant type, for the console's overview; tests flush it rather than wait. */
+  tokenIssuance: Pick<TokenIssuance, 'flush'>;
+  /** Stops background work (storing the token counts still held) and releases the database pool; the HTTP server is the caller's to close first. */
   close(): Promise<void>;
 }
 
@@ -216,6 +219,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     secondFactorKinds,
     requiredLevel,
   });
+  const tokenIssuance = createTokenIssuance(pool, { logger, now });
   const provider = createProviderHost({
     config,
     adapter: createAdapter(oidcStore, { refreshTokenReuseGrace: config.oidc.refreshTokenReuseGrace, now }),
@@ -226,6 +230,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     logger,
     metrics,
     audit,
+    tokenIssuance,
     observe: sightings.observe,
     authorization: tokenAuthorization,
     requestScope: (run) => oidcStore.withinRequest(run),
@@ -240,7 +245,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
       currentRing = ring;
     },
   });
-  const purge = startExpiredPurge(oidcStore, { intervalMs: PURGE_INTERVAL_MS, logger, now });
+  const purge = startExpiredPurge([{ name: 'OIDC payloads', purgeExpired: (at) => oidcStore.purgeExpired(at) }, { name: 'token counts', purgeExpired: (at) => tokenIssuance.purgeExpired(at) }], { intervalMs: PURGE_INTERVAL_MS, logger, now });
 
   // Behind N trusted proxies, only the last N X-Forwarded-For entries are theirs; the rest is whatever the client sent.
   const koa = () => new Koa({ proxy: config.http.trustedProxies > 0, maxIpsCount: config.http.trustedProxies, keys: config.secrets.cookieKeys });
@@ -314,6 +319,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
         clientName,
         factors,
         logger,
+        now,
       }),
     ),
   );
@@ -347,9 +353,12 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
     signingKeys,
     admin,
     metrics,
+    tokenIssuance,
     async close() {
       await keyWatch.stop();
       await purge.stop();
+      // After the server drained: the tokens of its last requests are counted by now.
+      await tokenIssuance.stop();
       await clientInvalidation.stop();
       await authorizationInvalidation.stop();
       await mail.worker?.stop();

@@ -1,3 +1,4 @@
+import type { AccountReturnPath } from './account-sign-in.js';
 import { AppError } from '../errors.js';
 
 /** A form post to the account page from a browser that is no longer signed in. */
@@ -15,5 +16,15 @@ export class SignInNotCompletedError extends AppError {
 
   constructor(readonly reason: 'cancelled' | 'state_mismatch') {
     super('The sign-in to the account page was not completed.');
+  }
+}
+
+/** A change that needs a recent sign-in (recent-sign-in.ts), from a session signed in longer ago. */
+export class StaleSignInError extends AppError {
+  readonly kind = 'forbidden';
+
+  /** `returnTo`: the page to come back to once signed in again. */
+  constructor(readonly returnTo: AccountReturnPath) {
+    super('This change needs a recent sign-in.');
   }
 }

@@ -14,7 +14,8 @@ import { formBody, formField } from '../interactions/form.js';
 import type { SessionSightings } from '../provider/session-sightings.js';
 import { ACCOUNT_PATH } from './account-client.js';
 import { NOTICES, type AccountPage, type FormState, type Notice } from './account-page.js';
-import type { AccountSignIn, AccountVisitor } from './account-sign-in.js';
+import { isReturnPath, type AccountSignIn, type AccountVisitor } from './account-sign-in.js';
+import { requireRecentSignIn } from './recent-sign-in.js';
 import { SignedOutError } from './errors.js';
 
 declare module 'koa' {
@@ -34,6 +35,7 @@ export interface AccountPageRoutesDependencies {
   connectedApps: Pick<ConnectedApps, 'revokeClient'>;
   sessions: Pick<SignInSessions, 'end' | 'endOthers'>;
   sightings: Pick<SessionSightings, 'note'>;
+  now: () => Date;
 }
 
 const isNotice = (value: unknown): value is Notice => typeof value === 'string' && Object.hasOwn(NOTICES, value);
@@ -62,7 +64,7 @@ export function accountForm(signIn: AccountSignIn, csrf: Csrf): Middleware[] {
 }
 
 /** The account page (/account) and its forms. */
-export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings }: AccountPageRoutesDependencies): Middleware[] {
+export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailChange, changePassword, connectedApps, sessions, sightings, now }: AccountPageRoutesDependencies): Middleware[] {
   const form = accountForm(signIn, csrf);
 
   const router = new Router({ prefix: ACCOUNT_PATH });
@@ -73,6 +75,10 @@ export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailCha
     await page.render(ctx, visitor, { notice: isNotice(ctx.query.done) ? ctx.query.done : undefined });
   });
   router.get('/callback', (ctx) => signIn.finish(ctx));
+  // Where a change refused for want of a recent sign-in (recent-sign-in.ts) sends the browser: a whole new sign-in, then back.
+  router.get('/sign-in-again', (ctx) => {
+    signIn.start(ctx, { returnTo: isReturnPath(ctx.query.then) ? ctx.query.then : ACCOUNT_PATH, reauthenticate: true });
+  });
 
   router.post('/profile', ...form, async (ctx) => {
     const visitor = visitorOf(ctx);
@@ -88,7 +94,8 @@ export function createAccountPageRoutes({ signIn, page, csrf, accounts, emailCha
     done(ctx, 'profile');
   });
 
-  router.post('/email', ...form, async (ctx) => {
+  // Moving the address is how a password reset would reach someone else: a recent sign-in first.
+  router.post('/email', ...form, requireRecentSignIn(now, ACCOUNT_PATH), async (ctx) => {
     const visitor = visitorOf(ctx);
     try {
       await emailChange.requestEmailChange(visitor.user.id, formField(ctx, 'email'));

@@ -9,6 +9,7 @@ import type { Views } from '../interactions/views.js';
 import { SECURITY_PATH } from './account-client.js';
 import type { AccountSignIn, AccountVisitor } from './account-sign-in.js';
 import { addPasskeyRoutes, PASSKEY_NOTICES } from './passkey-routes.js';
+import { requireRecentSignIn, signedInRecently } from './recent-sign-in.js';
 import { accountForm, visitorOf } from './routes.js';
 
 /** What the page says after an action (?done=...): a fixed list, so a link cannot put words on the page. */
@@ -30,8 +31,10 @@ function done(ctx: Context, notice: Notice): void {
 }
 
 /** /account/security: the user's second factors, to set up and remove, and their recovery codes. */
-export function createSecurityRoutes({ signIn, csrf, views, factors, passkeys }: { signIn: AccountSignIn; csrf: Csrf; views: Views; factors: FactorService; passkeys: Passkeys }): Middleware[] {
-  const form = accountForm(signIn, csrf);
+export function createSecurityRoutes({ signIn, csrf, views, factors, passkeys, now }: { signIn: AccountSignIn; csrf: Csrf; views: Views; factors: FactorService; passkeys: Passkeys; now: () => Date }): Middleware[] {
+  const signedIn = accountForm(signIn, csrf);
+  // Every change here needs a recent sign-in; the page itself asks for one before showing the forms.
+  const form = [...signedIn, requireRecentSignIn(now, SECURITY_PATH)];
 
   const render = async (ctx: Context, { user }: AccountVisitor, notice?: Notice, { passkeyError, status }: { passkeyError?: string; status?: number } = {}) => {
     const [listed, recoveryCodesLeft, keys] = await Promise.all([factors.list(user.id), factors.unusedRecoveryCodes(user.id), passkeys.list(user.id)]);
@@ -56,11 +59,12 @@ export function createSecurityRoutes({ signIn, csrf, views, factors, passkeys }:
   const router = new Router({ prefix: SECURITY_PATH });
   router.get('/', async (ctx) => {
     const visitor = await signIn.visitor(ctx);
-    if (!visitor) return signIn.start(ctx);
+    if (!visitor) return signIn.start(ctx, { returnTo: SECURITY_PATH });
+    if (!signedInRecently(visitor, now)) return signIn.start(ctx, { returnTo: SECURITY_PATH, reauthenticate: true });
     await render(ctx, visitor, isNotice(ctx.query.done) ? ctx.query.done : undefined);
   });
-  // The recovery codes page's button posts here: back to the page, nothing to do.
-  router.post('/', ...form, (ctx) => {
+  // The recovery codes page's button posts here: back to the page, nothing to do (and nothing to sign in again for).
+  router.post('/', ...signedIn, (ctx) => {
     ctx.status = 303;
     ctx.redirect(SECURITY_PATH);
   });

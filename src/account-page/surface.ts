@@ -16,7 +16,7 @@ import type { SessionSightings } from '../provider/session-sightings.js';
 import { ACCOUNT_PATH } from './account-client.js';
 import { createAccountPage } from './account-page.js';
 import { createAccountSignIn } from './account-sign-in.js';
-import { SignedOutError, SignInNotCompletedError } from './errors.js';
+import { SignedOutError, SignInNotCompletedError, StaleSignInError } from './errors.js';
 import type { SelfService } from '../self-service/self-service.js';
 import type { Passkeys } from '../factors/passkeys/passkeys.js';
 import { createAccountPageRoutes } from './routes.js';
@@ -38,6 +38,7 @@ export interface AccountPageSurfaceDependencies {
   factors: FactorService;
   passkeys: Passkeys;
   logger: Logger;
+  now: () => Date;
 }
 
 const backToAccount = { href: ACCOUNT_PATH, text: 'Back to your account' };
@@ -58,6 +59,17 @@ function explain(error: unknown): ErrorPage | undefined {
   if (error instanceof SignInNotCompletedError) {
     return { status: 400, reason: `account_sign_in_${error.reason}`, locals: { heading: 'You are not signed in', message: 'The sign-in was cancelled, or it was started in another window.', link: { href: ACCOUNT_PATH, text: 'Sign in to your account' } } };
   }
+  if (error instanceof StaleSignInError) {
+    return {
+      status: 403,
+      reason: 'stale_sign_in',
+      locals: {
+        heading: 'Confirm it is you first',
+        message: 'Nothing was changed: changing how you sign in, or your email address, needs a sign-in of the last few minutes.',
+        link: { href: `${ACCOUNT_PATH}/sign-in-again?${new URLSearchParams({ then: error.returnTo }).toString()}`, text: 'Sign in again' },
+      },
+    };
+  }
   if (error instanceof NotFoundError) {
     return { status: 404, reason: 'not_found', locals: { heading: 'Already gone', message: 'That app, session or factor is not connected to your account any more: it may have been removed already.', link: backToAccount } };
   }
@@ -65,7 +77,7 @@ function explain(error: unknown): ErrorPage | undefined {
 }
 
 /** The user's own account page at /account: profile, email, password, connected apps and sessions; their second factors at /account/security. */
-export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, passkeys, logger }: AccountPageSurfaceDependencies): Middleware[] {
+export function createAccountPageSurface({ issuer, apiResource, provider, views, accounts, emailChange, changePassword, connectedApps, sessions, sightings, clientName, factors, passkeys, logger, now }: AccountPageSurfaceDependencies): Middleware[] {
   const csrf = createCsrf({ path: ACCOUNT_PATH });
   const signIn = createAccountSignIn({ issuer, provider, accounts });
   const routes = createAccountPageRoutes({
@@ -78,6 +90,7 @@ export function createAccountPageSurface({ issuer, apiResource, provider, views,
     connectedApps,
     sessions,
     sightings,
+    now,
   });
-  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors, passkeys }), ...routes];
+  return [errorPages({ views, logger, explain }), refuseUnstorableUrl(), ...createSecurityRoutes({ signIn, csrf, views, factors, passkeys, now }), ...routes];
 }

@@ -11,6 +11,7 @@ import type { OidcStore } from '../provider/oidc-store.js';
 import type { SelfService } from '../self-service/self-service.js';
 import { createAuditSearch, type AuditSearch } from './audit-search.js';
 import { createKeyAdministration, type KeyAdministration } from './key-administration.js';
+import { createOverview, type Overview } from './overview.js';
 import { createUserAdministration, type UserAdministration } from './user-administration.js';
 
 /** Every administrative service: what the admin API, the CLI and the console call, and nothing else. */
@@ -19,6 +20,8 @@ export interface Administration {
   clients: ClientAdmin;
   keys: KeyAdministration;
   auditEvents: AuditSearch;
+  /** The console's overview: users, sessions, sign-ins, tokens issued, keys. */
+  overview: Overview;
   /** authz's role assignments, for `users roles` and the console. */
   roles: Authorization['assignments'];
 }
@@ -48,6 +51,7 @@ export function createAdministration({ prisma, hasher, policy, oidcStore, sessio
     clients: createClientAdmin({ store: oidcStore, validate: validateClient, now, audit, assignments: authorization.assignments }),
     keys: createKeyAdministration({ signingKeys, audit }),
     auditEvents: createAuditSearch({ audit, users }),
+    overview: createOverview({ prisma, signingKeys, now }),
     roles: authorization.assignments,
   };
 }

@@ -10,8 +10,9 @@ import type { SelfService } from '../self-service/self-service.js';
 import type { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import { callerOf } from './bearer-auth.js';
 import type { ApiRoutes } from './operation.js';
-import { CLAIM_OF_PROFILE_FIELD, inApiNames, presentUser, userRepresentationSchema } from './user-representation.js';
+import { inApiNames, presentUser, userRepresentationSchema } from './user-representation.js';
 import { requiredString } from './users.js';
+import { CLAIM_OF_PROFILE_FIELD } from '../account/profile-claims.js';
 
 type EditableField = (typeof EDITABLE_PROFILE_FIELDS)[number];
 type EditableClaim = (typeof CLAIM_OF_PROFILE_FIELD)[EditableField];

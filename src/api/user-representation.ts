@@ -1,27 +1,7 @@
 import { z } from 'zod';
 import type { Profile, User } from '../account/user.js';
+import { CLAIM_OF_PROFILE_FIELD } from '../account/profile-claims.js';
 import { ValidationError } from '../errors.js';
-
-/**
- * The REST API speaks OpenID Connect claim names (snake_case), so a profile read here looks like
- * the same profile read from userinfo. Domain fields are camelCase; this table is the one mapping.
- */
-export const CLAIM_OF_PROFILE_FIELD = {
-  name: 'name',
-  givenName: 'given_name',
-  familyName: 'family_name',
-  middleName: 'middle_name',
-  nickname: 'nickname',
-  preferredUsername: 'preferred_username',
-  picture: 'picture',
-  website: 'website',
-  gender: 'gender',
-  birthdate: 'birthdate',
-  zoneinfo: 'zoneinfo',
-  locale: 'locale',
-  phoneNumber: 'phone_number',
-  phoneNumberVerified: 'phone_number_verified',
-} as const satisfies Record<Exclude<keyof Profile, 'updatedAt'>, string>;
 
 type ProfileField = keyof typeof CLAIM_OF_PROFILE_FIELD;
 type ClaimSchemas = { [Field in ProfileField as (typeof CLAIM_OF_PROFILE_FIELD)[Field]]: Profile[Field] extends boolean ? z.ZodBoolean : z.ZodNullable<z.ZodString> };

@@ -13,7 +13,7 @@ export interface Authorization {
 
 export function createAuthorization({ prisma, audit, apiResource }: { prisma: PrismaClient; audit: AuditLog; apiResource: string }): Authorization {
   return {
-    roles: createRoles({ prisma, audit }),
+    roles: createRoles({ prisma, audit, apiResource }),
     resourceServers: createResourceServers({ prisma, audit, apiResource }),
     assignments: createRoleAssignments({ prisma, audit }),
   };

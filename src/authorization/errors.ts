@@ -14,7 +14,7 @@ export class RoleExistsError extends ConflictError {
 
 export class BuiltInRoleError extends ConflictError {
   constructor(name: string) {
-    super(`The ${name} role is built in: it grants access to the admin API and cannot be deleted or renamed.`);
+    super(`The ${name} role is built in: it grants access to the admin API and cannot be deleted, renamed or lose the admin permission.`);
   }
 }
 
@@ -32,7 +32,7 @@ export class ResourceServerExistsError extends ConflictError {
 
 export class BuiltInResourceServerError extends ConflictError {
   constructor(identifier: string) {
-    super(`${identifier} is Latch's own API: it cannot be deleted or renamed.`);
+    super(`${identifier} is Latch's own API: it cannot be deleted or renamed, nor lose its admin permission.`);
   }
 }
 

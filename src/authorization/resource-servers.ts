@@ -5,6 +5,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import { ANNOUNCE_SQL } from './channel.js';
 import { BuiltInResourceServerError, PermissionExistsError, PermissionNotFoundError, ResourceServerExistsError, ResourceServerNotFoundError } from './errors.js';
 import { isUuid, SCOPE_TOKEN } from './references.js';
+import { ADMIN_SCOPE } from './seed.js';
 
 export interface PermissionView {
   id: string;
@@ -164,6 +165,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     async removePermission(server, value, actor) {
       return changing(async (tx) => {
         const before = await find(tx, server);
+        if (before.identifier === apiResource && value === ADMIN_SCOPE) throw new BuiltInResourceServerError(apiResource);
         const { count } = await tx.permission.deleteMany({ where: { resourceServerId: before.id, value } });
         if (count === 0) throw new PermissionNotFoundError(before.identifier, value);
         await audit.record('permission.deleted', { actor, resource: before.identifier, permission: value }, tx);

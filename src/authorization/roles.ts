@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { BuiltInRoleError, PermissionNotFoundError, ResourceServerNotFoundError, RoleExistsError, RoleNotFoundError } from './errors.js';
 import { isUuid, ROLE_NAME } from './references.js';
-import { ADMIN_ROLE } from './seed.js';
+import { ADMIN_ROLE, ADMIN_SCOPE } from './seed.js';
 
 /** A permission as roles hold it: a scope value of one resource server. */
 export interface HeldPermission {
@@ -67,7 +67,8 @@ const viewOf = (row: RoleRow): RoleView => ({
 
 const asList = (permissions: HeldPermission[]) => permissions.map(({ resource, value }) => `${resource} ${value}`);
 
-export function createRoles({ prisma, audit }: { prisma: PrismaClient; audit: AuditLog }): Roles {
+/** `apiResource`: Latch's own API, whose admin permission the admin role always keeps. */
+export function createRoles({ prisma, audit, apiResource }: { prisma: PrismaClient; audit: AuditLog; apiResource: string }): Roles {
   async function find(db: Database, role: string): Promise<RoleRow> {
     const row = await db.role.findUnique({ where: isUuid(role) ? { id: role } : { name: role }, include: WITH_PERMISSIONS });
     if (!row) throw new RoleNotFoundError(role);
@@ -103,6 +104,8 @@ export function createRoles({ prisma, audit }: { prisma: PrismaClient; audit: Au
       const before = await find(tx, role);
       const permissions: HeldPermission[] = [];
       for (const reference of references) permissions.push(await permissionOf(tx, reference));
+      // Without it no one could administer Latch until a restart seeded it again.
+      if (!held && before.name === ADMIN_ROLE && permissions.some(({ resource, value }) => resource === apiResource && value === ADMIN_SCOPE)) throw new BuiltInRoleError(ADMIN_ROLE);
       const ids = permissions.map(({ id }) => id);
       if (held) {
         await tx.rolePermission.createMany({ data: ids.map((permissionId) => ({ roleId: before.id, permissionId })), skipDuplicates: true });

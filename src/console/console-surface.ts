@@ -4,6 +4,7 @@ import type { Context, Middleware } from 'koa';
 import type { Administration } from '../admin/administration.js';
 import type { Authorization } from '../authorization/authorization.js';
 import { BuiltInRoleError, PermissionNotFoundError, ResourceServerNotFoundError, RoleNotFoundError } from '../authorization/errors.js';
+import { KeysNotReadyError } from '../admin/key-administration.js';
 import { projectRoot } from '../config.js';
 import { ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import { refuseUnstorableBody, refuseUnstorableUrl } from '../http/input-guard.js';
@@ -24,6 +25,8 @@ import { createConsoleSignIn } from './console-sign-in.js';
 import { createConsoleViews } from './console-views.js';
 import { ConsoleSignedOutError, ConsoleSignInError, StaleSignInError } from './errors.js';
 import { rolesPages } from './roles-pages.js';
+import { keysPages } from './keys-pages.js';
+import { overviewPage } from './overview-page.js';
 import { usersPages } from './users-pages.js';
 
 export interface ConsoleSurfaceDependencies {
@@ -36,7 +39,7 @@ export interface ConsoleSurfaceDependencies {
   sessionTtlSeconds: number;
   /** Compiled templates are kept (off in development). */
   cacheViews: boolean;
-  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients' | 'roles'>;
+  admin: Pick<Administration, 'users' | 'auditEvents' | 'clients' | 'roles' | 'keys' | 'overview'>;
   /** Roles and the APIs whose permissions they grant, as the admin API's routes manage them. */
   authorization: Pick<Authorization, 'roles' | 'resourceServers'>;
   /** Latch's own clients, which the applications pages leave alone. */
@@ -84,6 +87,9 @@ function explain(error: unknown): ErrorPage | undefined {
   if (error instanceof ForbiddenError) {
     return { status: 403, reason: 'console_not_admin', locals: { heading: 'This is for administrators', message: 'Your account does not have the admin role, so the admin console is closed to it. Ask an administrator if you need it.', link: { href: '/account', text: 'Go to your account' } } };
   }
+  if (error instanceof KeysNotReadyError) {
+    return { status: 409, reason: 'keys_not_ready', locals: { heading: 'The keys cannot be rotated yet', message: 'Nothing was changed: some algorithm has no key signing yet. Latch creates the first keys when it starts; once it has, rotate again.', link: { href: `${CONSOLE_PATH}/keys`, text: 'Back to the signing keys' } } };
+  }
   if (error instanceof ClientNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such app', message: 'There is no app with this client id: it may have been deleted.', link: { href: `${CONSOLE_PATH}/apps`, text: 'Back to the applications' } } };
   if (error instanceof RoleNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such role', message: 'There is no role of this name: it may have been deleted.', link: backToRoles } };
   if (error instanceof ResourceServerNotFoundError) return { status: 404, reason: 'not_found', locals: { heading: 'No such API', message: 'There is no API with this id: it may have been deleted.', link: backToRoles } };
@@ -127,10 +133,6 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
   };
 
   const router = new Router({ prefix: CONSOLE_PATH });
-  router.get('/', ...page, (ctx) => {
-    ctx.status = 303;
-    ctx.redirect(`${CONSOLE_PATH}/users`);
-  });
   router.get('/callback', (ctx) => signIn.finish(ctx));
   // Signing out of the console ends its tokens, then the Latch session through oidc-provider's own logout page.
   router.post('/sign-out', formBody(), refuseUnstorableBody(), csrf.verify(), async (ctx) => {
@@ -142,7 +144,9 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
   });
 
   const recent = recentSignIn({ maxAgeSeconds: RECENT_SIGN_IN_SECONDS, now });
+  const overview = overviewPage({ admin, views, page });
   const users = usersPages({ admin, authorization, views, page, form, recent, reauthenticate: signInAgain, clientName, actorOf });
+  const keys = keysPages({ admin, views, page, form, recent, reauthenticate: signInAgain, actorOf, now });
   const apps = appsPages({ issuer, admin, views, page, form, builtIn: builtInClients, actorOf });
   const roles = rolesPages({ authorization, views, page, form, recent, reauthenticate: signInAgain, actorOf });
   const audit = auditPage({ admin, views, page });
@@ -155,9 +159,11 @@ export function createConsoleSurface({ issuer, consoleUrl, keyEncryptionKey, ses
     // @koa/router types its middleware as needing the `params` and `router` it adds to the context itself.
     router.routes() as Middleware,
     router.allowedMethods() as Middleware,
+    ...overview,
     ...users,
     ...apps,
     ...roles,
+    ...keys,
     ...audit,
   ];
 }

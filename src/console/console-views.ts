@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import ejs from 'ejs';
 import type { Context } from 'koa';
 import type { Csrf } from '../interactions/csrf.js';
+import type { BarChart } from './bar-chart.js';
 import type { ConsoleScript } from './console-assets.js';
 import { CONSOLE_PATH } from './console-client.js';
 
@@ -47,12 +48,42 @@ export interface FormState<Fields extends string> {
   error?: string;
 }
 
+/** A signing key as the console lists it, dates in words. */
+export interface KeyRow {
+  kid: string;
+  alg: string;
+  state: string;
+  created: string;
+  signsFrom: string;
+  retires?: string;
+  leaves?: string;
+}
+
+/** A chart of sign-ins and failures, with its numbers in text beside it. */
+export interface ActivityChart {
+  chart: BarChart;
+  /** "Hour" or "Day", the table's first column. */
+  slotName: string;
+  signIns: number;
+  failures: number;
+}
+
 /**
  * What each console page (views/console/) is rendered from; every value is text for the template to
  * escape. Every page also gets `csrf`, the browser's anti-forgery token, for its forms and the
  * layout's sign-out button.
  */
 export interface ConsolePageLocals {
+  overview: {
+    users: { total: number; statuses: { status: string; count: number }[] };
+    activeSessions: number;
+    charts: ActivityChart[];
+    tokens: { grantType: string; lastDay: number; lastMonth: number }[];
+    tokenLagSeconds: number;
+    keys: { signers: (KeyRow & { age: string })[]; published: number; retired: number; staged?: { signsFrom: string } };
+  };
+  keys: { keys: KeyRow[]; notice?: string };
+  'confirm-key-rotation': { algorithms: string[]; signsFrom: string; publishForHours: number; watchSeconds: number };
   users: {
     query: string;
     status: string;
@@ -119,6 +150,9 @@ export interface ConsolePageLocals {
 export type ConsolePageName = keyof ConsolePageLocals;
 
 const TITLES: Record<ConsolePageName, string> = {
+  overview: 'Overview',
+  keys: 'Signing keys',
+  'confirm-key-rotation': 'Rotate signing keys',
   users: 'Users',
   user: 'User',
   'confirm-delete': 'Delete user',
@@ -136,13 +170,18 @@ const TITLES: Record<ConsolePageName, string> = {
 
 /** The console's sections, in the navigation's order. */
 export const SECTIONS = [
+  { name: 'overview', label: 'Overview', href: CONSOLE_PATH },
   { name: 'users', label: 'Users', href: `${CONSOLE_PATH}/users` },
   { name: 'apps', label: 'Applications', href: `${CONSOLE_PATH}/apps` },
   { name: 'roles', label: 'Roles and APIs', href: `${CONSOLE_PATH}/roles` },
+  { name: 'keys', label: 'Signing keys', href: `${CONSOLE_PATH}/keys` },
   { name: 'audit', label: 'Audit', href: `${CONSOLE_PATH}/audit` },
 ] as const;
 
 const SECTION_OF: Record<ConsolePageName, (typeof SECTIONS)[number]['name']> = {
+  overview: 'overview',
+  keys: 'keys',
+  'confirm-key-rotation': 'keys',
   users: 'users',
   user: 'users',
   'confirm-delete': 'users',

@@ -1,8 +1,9 @@
 import { isUuid } from '../account/user-repository.js';
 import type { User } from '../account/user.js';
 import type { AuditEvent } from '../audit/audit-log.js';
+import type { SigningKeySummary } from '../provider/keys/signing-keys.js';
 import { CONSOLE_PATH } from './console-client.js';
-import type { AuditRow, UserRow } from './console-views.js';
+import type { AuditRow, KeyRow, UserRow } from './console-views.js';
 
 const when = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 
@@ -31,4 +32,32 @@ export function auditRow(event: AuditEvent): AuditRow {
     app: typeof clientId === 'string' ? { text: clientId } : undefined,
     ip: event.ip ?? undefined,
   };
+}
+
+/** A key's dates, as the overview and the keys page show them. */
+export function keyRow(key: SigningKeySummary): KeyRow {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    state: key.state,
+    created: formatted(key.createdAt) ?? '',
+    signsFrom: formatted(key.activatesAt) ?? '',
+    retires: formatted(key.retiresAt ?? undefined),
+    leaves: formatted(key.expiresAt ?? undefined),
+  };
+}
+
+const AGE_UNITS = [
+  { name: 'day', ms: 86_400_000 },
+  { name: 'hour', ms: 3_600_000 },
+  { name: 'minute', ms: 60_000 },
+] as const;
+
+/** How long ago, in its largest whole unit: "3 days", "1 hour", "less than a minute". */
+export function age(since: Date, now: Date): string {
+  const elapsed = now.getTime() - since.getTime();
+  const unit = AGE_UNITS.find(({ ms }) => elapsed >= ms);
+  if (!unit) return 'less than a minute';
+  const count = Math.floor(elapsed / unit.ms);
+  return `${count} ${unit.name}${count === 1 ? '' : 's'}`;
 }

@@ -1,5 +1,11 @@
 import type { Logger } from '../logger.js';
-import type { OidcStore } from './oidc-store.js';
+
+/** A table with rows past their time: oidc-provider's payloads, the token counts. */
+export interface Purgeable {
+  /** For the log lines. */
+  name: string;
+  purgeExpired(now: Date): Promise<number>;
+}
 
 export interface ExpiredPurge {
   /** Stops the timer; resolves once a purge still running has finished, so the database can then be closed. */
@@ -13,18 +19,21 @@ export interface ExpiredPurgeOptions {
 }
 
 /**
- * Deletes expired oidc-provider rows every `intervalMs`. Reads already ignore expired rows; this only
- * keeps the table from growing. A failed purge is logged and retried at the next tick.
+ * Deletes expired rows of each table every `intervalMs`. Reads already ignore them; this only keeps
+ * the tables from growing. A failed purge is logged and retried at the next tick.
  */
-export function startExpiredPurge(store: Pick<OidcStore, 'purgeExpired'>, { intervalMs, logger, now }: ExpiredPurgeOptions): ExpiredPurge {
+export function startExpiredPurge(tables: Purgeable[], { intervalMs, logger, now }: ExpiredPurgeOptions): ExpiredPurge {
   let running: Promise<void> | undefined;
 
   const purge = async () => {
-    try {
-      const purged = await store.purgeExpired(now());
-      logger.debug({ purged }, 'Purged expired OIDC payloads');
-    } catch (error) {
-      logger.warn({ err: error }, 'Purging expired OIDC payloads failed; retrying at the next interval');
+    for (const table of tables) {
+      const { name } = table;
+      try {
+        const purged = await table.purgeExpired(now());
+        logger.debug({ purged }, `Purged expired ${name}`);
+      } catch (error) {
+        logger.warn({ err: error }, `Purging expired ${name} failed; retrying at the next interval`);
+      }
     }
   };
 

@@ -4,6 +4,7 @@ import { isDatabaseUnavailable } from '../db/availability.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { TokenIssuance } from './token-issuance.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -21,10 +22,14 @@ interface TokenLike {
 
 /**
  * What oidc-provider reports, turned into Latch's logs and metrics: audit lines for security
- * relevant changes (clients, grants, revocations, sign-outs), token counts by grant type, and
- * server errors, of which a database outage is only marked for the 503 rewrite.
+ * relevant changes (clients, grants, revocations, sign-outs), token counts by grant type (for the
+ * metrics and for the console's overview), and server errors, of which a database outage is only
+ * marked for the 503 rewrite.
  */
-export function observeProvider(provider: Provider, { logger, metrics, audit: auditLog }: { logger: Logger; metrics: Metrics; audit: AuditLog }): void {
+export function observeProvider(
+  provider: Provider,
+  { logger, metrics, audit: auditLog, tokenIssuance }: { logger: Logger; metrics: Metrics; audit: AuditLog; tokenIssuance: Pick<TokenIssuance, 'count'> },
+): void {
   // Events are emitted, not awaited: the trail records them on its own time, and never fails the request.
   const audit = (event: string, fields: Record<string, unknown>) => void auditLog.record(event, fields);
 
@@ -37,7 +42,9 @@ export function observeProvider(provider: Provider, { logger, metrics, audit: au
     }
   });
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-    metrics.tokensIssued.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+    const grantType = String(ctx.oidc.params?.grant_type ?? 'unknown');
+    metrics.tokensIssued.inc({ grant_type: grantType });
+    tokenIssuance.count(grantType);
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     audit('grant.revoked', { grantId, userId: ctx.oidc?.session?.accountId ?? ctx.oidc?.entities?.Grant?.accountId, clientId: ctx.oidc?.client?.clientId, route: ctx.oidc?.route });

@@ -11,6 +11,7 @@ import { createAccessTokenReferences } from './access-token-references.js';
 import { providerConfiguration, type ProviderDependencies } from './configuration.js';
 import type { KeyRing } from './keys/key-ring.js';
 import { observeProvider } from './provider-events.js';
+import type { TokenIssuance } from './token-issuance.js';
 
 export interface ProviderHost {
   /** The provider serving requests now. */
@@ -32,6 +33,7 @@ export function createProviderHost({
   logger,
   metrics,
   audit,
+  tokenIssuance,
   observe,
   requestScope,
   ...dependencies
@@ -40,6 +42,8 @@ export function createProviderHost({
   logger: Logger;
   metrics: Metrics;
   audit: AuditLog;
+  /** Counts the tokens issued, for the console's overview. */
+  tokenIssuance: Pick<TokenIssuance, 'count'>;
   /** Listens to the events of every provider built, the first and those after a key rotation. */
   observe?: (provider: Provider) => void;
   /** Wraps each request the provider serves, so that the store may share reads within it. */
@@ -55,7 +59,7 @@ export function createProviderHost({
 
   const build = () => {
     const provider = new Provider(config.issuer, providerConfiguration({ ...dependencies, jwks: ring.jwks, references }));
-    observeProvider(provider, { logger, metrics, audit });
+    observeProvider(provider, { logger, metrics, audit, tokenIssuance });
     observe?.(provider);
     return { provider, serve: mount(provider) };
   };

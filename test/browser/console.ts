@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { findFreePort } from '../support/free-port.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser } from '../support/sign-in.js';
@@ -105,6 +105,17 @@ async function main(): Promise<void> {
   /** When the app last had its tokens renewed or issued: its access token expires ACCESS_TOKEN_TTL after. */
   let tokensAt = 0;
 
+  /** Today's sign-ins as the Overview's daily chart has them: its last bar, and the last row and total of its numbers. */
+  const signInsToday = async () => {
+    if (!page) throw new Error('no page');
+    const bar = (await page.locator('svg[aria-labelledby="sign-ins-daily-title"] rect.bar-sign-ins').last().locator('title').textContent()) ?? '';
+    const numbers = page.locator('details.numbers', { hasText: 'per day' }).locator('table');
+    const row = Number(await numbers.locator('tbody tr').last().locator('td').nth(1).textContent());
+    const total = Number(await numbers.locator('tfoot td').first().textContent());
+    return { bar: Number(/sign-ins: (\d+)$/.exec(bar)?.[1]), row, total };
+  };
+  let signInsBefore = { bar: 0, row: 0, total: 0 };
+
   /** On the user's page: from the app's "Sign in with Latch" to its signed-in home page, as the user. */
   const signInThroughTheApp = async (name: string) => {
     if (!userPage) throw new Error('no page');
@@ -137,7 +148,7 @@ async function main(): Promise<void> {
     await latch.latch.authorization.assignments.assign({ user: admin.id }, 'admin', 'admin');
   });
 
-  await step('the admin signs in to /admin through Latch, sets up an authenticator app and lands on the users', async () => {
+  await step('the admin signs in to /admin through Latch, sets up an authenticator app and lands on the overview', async () => {
     if (!running) throw new Error('no Latch');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -162,7 +173,42 @@ async function main(): Promise<void> {
     await page.getByRole('button', { name: 'Turn on' }).click();
     await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
     await page.getByRole('button', { name: 'I have saved them: continue' }).click();
-    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    signInsBefore = await signInsToday();
+    await checkPage('overview');
+  });
+
+  /** Tabs until `target` has the focus (at most `limit` presses), as someone without a mouse would. */
+  const tabTo = async (target: Locator, limit = 60) => {
+    if (!page) throw new Error('no page');
+    for (let n = 0; n < limit; n += 1) {
+      await page.keyboard.press('Tab');
+      if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
+    }
+    throw new Error(`${limit} presses of Tab never reached ${target.toString()}`);
+  };
+
+  await step("keyboard alone: a chart's numbers open, and the signing keys rotate through their confirmation page", async () => {
+    if (!page) throw new Error('no page');
+    const numbers = page.locator('summary').first();
+    await tabTo(numbers);
+    await page.keyboard.press('Enter');
+    await page.getByRole('table').first().waitFor();
+    await checkPage('overview-numbers');
+    await tabTo(page.getByRole('link', { name: 'All signing keys, and rotation', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
+    await checkPage('keys');
+    await tabTo(page.getByRole('link', { name: 'Rotate now…', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Rotate the signing keys?' }).waitFor();
+    await checkPage('confirm-key-rotation');
+    await tabTo(page.getByRole('button', { name: 'Rotate the signing keys', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByText('New keys are published.').waitFor();
+    await checkPage('keys-rotated');
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await page.getByRole('heading', { name: 'Users', exact: true }).waitFor();
     await checkPage('users');
   });
 
@@ -223,6 +269,19 @@ async function main(): Promise<void> {
     context.setDefaultTimeout(20_000);
     userPage = await context.newPage();
     await signInThroughTheApp('user');
+  });
+
+  await step("the user's sign-in shows on the overview chart: today's bar, its row and the total count it", async () => {
+    if (!adminPage) throw new Error('no page');
+    page = adminPage;
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const after = await signInsToday();
+    for (const [where, count] of Object.entries(after)) {
+      const before = signInsBefore[where as keyof typeof after];
+      if (count !== before + 1) throw new Error(`the chart's ${where} says ${count} sign-ins today, ${before} before the user's: ${JSON.stringify({ before: signInsBefore, after })}`);
+    }
+    await checkPage('overview-after-sign-in');
   });
 
   await step('the admin finds the user by typing, without submitting', async () => {

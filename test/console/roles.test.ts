@@ -163,7 +163,7 @@ describe('the Roles and APIs page', () => {
     const refused = await post(browser, confirm, 'Delete role', { name: 'admin' });
     expect(refused.status).toBe(409);
     expect(refused.html).toContain('The admin role stays');
-    expect(refused.html).toContain('cannot be deleted or renamed');
+    expect(refused.html).toContain('cannot be deleted, renamed');
     expect((await running.latch.authorization.roles.show('admin')).name).toBe('admin');
   });
 

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import { Browser, type Page } from '../support/browser.js';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { Browser, formOf, type Page } from '../support/browser.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser } from '../support/sign-in.js';
 import { linkIn, startSmtpServer, type TestSmtpServer } from '../support/smtp-server.js';
+import { SoftwareAuthenticator } from '../support/software-authenticator.js';
 import { query } from '../support/sql.js';
 import { atRedirect, Authorization, PASSWORD, signInForm, testClient, uniqueEmail, type TestClient } from './support.js';
 
@@ -161,6 +163,31 @@ describe('with REQUIRE_EMAIL_VERIFICATION', () => {
 });
 
 describe('with a second factor', () => {
+  it('continues a waiting passkey sign-in as the passkey sign-in it was: the ID token says hwk and user, not pwd', async () => {
+    const email = uniqueEmail();
+    const user = await running.latch.accounts.register({ email, password: PASSWORD });
+    const authenticator = new SoftwareAuthenticator();
+    const ceremony = { purpose: 'register' as const, sessionUid: `test-${user.id}` };
+    const creation = await running.latch.passkeys.registrationOptions(user, ceremony);
+    await running.latch.passkeys.register(user, ceremony, JSON.stringify(authenticator.create(creation, { origin: running.baseUrl })), 'Laptop');
+
+    const browser = new Browser();
+    const authorization = await Authorization.start(client);
+    const login = await authorization.open(browser);
+    const optionsPath = /data-options="([^"]+)"/.exec(login.html)?.[1] ?? '';
+    const answer = await browser.navigate(new URL(optionsPath, running.baseUrl), { method: 'POST', body: new URLSearchParams({ csrf: formOf(login, 'Sign in with a passkey').fields.csrf ?? '' }) });
+    const options = JSON.parse(answer.html) as PublicKeyCredentialRequestOptionsJSON;
+    const inbox = await browser.submit(login, { response: JSON.stringify(authenticator.get(options, { origin: running.baseUrl })) }, { button: 'Sign in with a passkey' });
+    expect(inbox.html).toContain('Check your inbox');
+
+    await browser.submit(inbox, {}, { button: 'Send a new link' });
+    const [mail] = await verificationMails(email, 1);
+    const consent = await follow(browser, linkIn(mail as never));
+    const callback = await browser.submit(consent, {}, { button: 'Continue', stopAt: atRedirect });
+    const tokens = await authorization.redeem(callback.url);
+    expect(tokens.claims()?.amr).toEqual(['hwk', 'user']);
+  });
+
   it('the followed link continues to the second factor, not past it', async () => {
     const email = uniqueEmail();
     const user = await running.latch.accounts.register({ email, password: PASSWORD });

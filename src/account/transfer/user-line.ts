@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CLAIM_OF_PROFILE_FIELD } from '../../api/user-representation.js';
+import { CLAIM_OF_PROFILE_FIELD } from '../profile-claims.js';
 import { checkEmail, normalizeEmail } from '../email.js';
 import { fromFirebaseExport } from '../password-hashes/firebase-scrypt.js';
 import { hashProblem, NO_PASSWORD } from '../password-hashes/registry.js';

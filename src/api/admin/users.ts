@@ -5,8 +5,9 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../admin/user-administratio
 import { adminOf } from '../bearer-auth.js';
 import { grantListSchema, presentGrant, presentSession, sessionListSchema } from '../connected-apps.js';
 import type { ApiRoutes } from '../operation.js';
-import { CLAIM_OF_PROFILE_FIELD, inApiNames, presentUser, userRepresentationSchema } from '../user-representation.js';
+import { inApiNames, presentUser, userRepresentationSchema } from '../user-representation.js';
 import { requiredString } from '../users.js';
+import { CLAIM_OF_PROFILE_FIELD } from '../../account/profile-claims.js';
 
 type EditableField = (typeof EDITABLE_PROFILE_FIELDS)[number];
 type EditableClaim = (typeof CLAIM_OF_PROFILE_FIELD)[EditableField];

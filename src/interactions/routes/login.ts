@@ -70,7 +70,7 @@ export function createLoginStep(
       // the statement that records the outcome.
       if (requireEmailVerification && !user.emailVerified) {
         await audit.recordAlong(gate.success, 'interaction.sign_in_unverified', { userId: user.id });
-        return verification.checkInbox(ctx, interaction, user.id);
+        return verification.checkInbox(ctx, interaction, { userId: user.id, amr: ['pwd'] });
       }
       await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], passwordGate: gate });
     },

@@ -67,7 +67,7 @@ export function createPasskeyLoginStep(
       const { user, passkey, amr } = result;
       if (requireEmailVerification && !user.emailVerified) {
         await audit.record('interaction.sign_in_unverified', { userId: user.id, method: 'passkey' });
-        return verification.checkInbox(ctx, interaction, user.id);
+        return verification.checkInbox(ctx, interaction, { userId: user.id, amr });
       }
       await audit.record('interaction.passkey_signed_in', { userId: user.id, clientId: interaction.params.client_id, passkeyId: passkey.id, amr });
       // The level the request needs decides the rest, as after a password; a passkey with user verification reaches every one.

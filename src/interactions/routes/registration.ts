@@ -90,7 +90,7 @@ export function createRegistrationStep(
         if (!(error instanceof TooManyRequestsError)) throw error;
       }
       const userId = user.id;
-      if (requireEmailVerification) return verification.checkInbox(ctx, interaction, userId, 200);
+      if (requireEmailVerification) return verification.checkInbox(ctx, interaction, { userId, amr: ['pwd'] }, 200);
       // A new account has no second factor: one a client or MFA_REQUIRED needs is set up right away.
       await secondFactor.afterFirstFactor(ctx, interaction, userId, { amr: ['pwd'], via: 'registration' });
     },

@@ -11,14 +11,19 @@ import { setRetryAfter } from './retry-after.js';
 
 /**
  * Signed (with the app's cookie keys) and scoped to the one interaction: who proved their password
- * in this browser but has yet to verify their address. Following the link then finishes the sign-in
- * here, for that account only.
+ * or passkey in this browser but has yet to verify their address, and how (the amr). Following the
+ * link then finishes the sign-in here, for that account only, as the sign-in it was.
  */
 const PENDING_COOKIE = 'latch.pending';
 
+export interface PendingSignIn {
+  userId: string;
+  amr: string[];
+}
+
 export interface VerificationStep {
-  /** The "check your inbox" page, where a sign-in waits for its address to be verified. */
-  checkInbox(ctx: Context, interaction: Interaction, userId: string, status?: number): Promise<void>;
+  /** The "check your inbox" page, where a sign-in (`amr`: how the user proved who they are) waits for its address to be verified. */
+  checkInbox(ctx: Context, interaction: Interaction, pending: PendingSignIn, status?: number): Promise<void>;
   /** POST /interaction/:uid/verify-email: mails a new link. */
   resend(ctx: RouterContext): Promise<void>;
   /** GET /interaction/:uid/verified: where a followed link sends this browser to continue to the client. */
@@ -30,10 +35,13 @@ export function createVerificationStep(
   secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
 ): VerificationStep {
   const cookieOptions = (uid: string) => ({ signed: true, httpOnly: true, sameSite: 'lax' as const, path: `${INTERACTION_PATH}/${encodeURIComponent(uid)}`, overwrite: true });
-  const pendingOf = (ctx: Context, uid: string) => ctx.cookies.get(PENDING_COOKIE, { ...cookieOptions(uid) });
+  const pendingOf = (ctx: Context, uid: string): PendingSignIn | undefined => {
+    const [userId, ...amr] = ctx.cookies.get(PENDING_COOKIE, { ...cookieOptions(uid) })?.split(' ') ?? [];
+    return userId ? { userId, amr: amr.length > 0 ? amr : ['pwd'] } : undefined;
+  };
 
-  const checkInbox: VerificationStep['checkInbox'] = async (ctx, interaction, userId, status = 403) => {
-    ctx.cookies.set(PENDING_COOKIE, userId, { ...cookieOptions(interaction.uid), secure: ctx.secure });
+  const checkInbox: VerificationStep['checkInbox'] = async (ctx, interaction, { userId, amr }, status = 403) => {
+    ctx.cookies.set(PENDING_COOKIE, [userId, ...amr].join(' '), { ...cookieOptions(interaction.uid), secure: ctx.secure });
     await views.render(
       ctx,
       'message',
@@ -55,10 +63,10 @@ export function createVerificationStep(
     async resend(ctx) {
       const interaction = await currentInteraction(ctx, provider(), ctx.params.uid ?? '');
       if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
-      const userId = pendingOf(ctx, interaction.uid);
-      if (!userId) return signInPageWith(ctx, interaction.uid, 'sign_in_to_resend');
+      const pending = pendingOf(ctx, interaction.uid);
+      if (!pending) return signInPageWith(ctx, interaction.uid, 'sign_in_to_resend');
       try {
-        await selfService.sendVerification(userId, { interactionUid: interaction.uid });
+        await selfService.sendVerification(pending.userId, { interactionUid: interaction.uid });
       } catch (error) {
         if (!(error instanceof TooManyRequestsError)) throw error;
         setRetryAfter(ctx, error.retryAfterSeconds);
@@ -80,12 +88,12 @@ export function createVerificationStep(
         return views.render(ctx, 'message', { heading: 'Your email address is verified', paragraphs: ['You can sign in now, from the application you use.'] });
       }
       if (interaction.prompt.name !== 'login') return showCurrentStep(ctx, interaction);
-      const userId = pendingOf(ctx, interaction.uid);
-      const user = userId === undefined ? null : await accounts.findActive(userId);
-      if (!user?.emailVerified) return signInPageWith(ctx, interaction.uid, 'email_verified');
+      const pending = pendingOf(ctx, interaction.uid);
+      const user = pending === undefined ? null : await accounts.findActive(pending.userId);
+      if (!pending || !user?.emailVerified) return signInPageWith(ctx, interaction.uid, 'email_verified');
       ctx.cookies.set(PENDING_COOKIE, null, cookieOptions(interaction.uid));
-      // The password was proved in this browser before the link was followed; a second factor still is to come.
-      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], via: 'email_verification' });
+      // The password or passkey was proved in this browser before the link was followed; a second factor may still be to come.
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: pending.amr, via: 'email_verification' });
     },
   };
 }
