@@ -408,12 +408,30 @@ async function main(): Promise<void> {
   print(`${passed} passed${failed ? ', 1 failed' : ''}; screenshots in ${screenshots}`);
 }
 
+/** Stops what the story started, newest first, once: the end of the run and an interruption await the same. */
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (let next = cleanups.shift(); next; next = cleanups.shift()) await next().catch((error: unknown) => print(`  ! cleanup failed: ${String(error)}`));
+  })();
+  return cleaning;
+}
+
+// The app runs in a process group of its own, which a terminal's Ctrl-C does not reach: it is stopped here.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    failed = true;
+    print(`\n${signal}: stopping what the test started`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
 try {
   await main();
 } catch (error) {
   failed = true;
   print(`browser test failed outside a step: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
-  for (const cleanup of cleanups) await cleanup().catch((error: unknown) => print(`  ! cleanup failed: ${String(error)}`));
+  await cleanUp();
 }
 process.exit(failed ? 1 : 0);
