@@ -107,6 +107,10 @@ export function createUserImport({ pool, audit }: { pool: pg.Pool; audit: AuditL
         if (batch.length === BATCH_SIZE) await flush();
       }
       if (batch.length > 0) await flush();
+      // The trigram indexes of the admin search take new rows into a GIN pending list, which every search reads
+      // whole until autovacuum merges it: after a bulk import, merged now, so the search is fast at once. A role
+      // that may not maintain the indexes (not their owner) leaves it to autovacuum: the users are in either way.
+      if (summary.imported > 0) await pool.query(CLEAN_SEARCH_INDEXES).catch(() => undefined);
 
       await audit.record('users.imported', { actor, lines, imported: summary.imported, skipped: summary.skipped });
       // Reasons found at write time (taken, unknown role) come after those of later lines found at read time.
@@ -138,6 +142,8 @@ const INSERT_USERS = `INSERT INTO users (id, email, email_verified, password_has
   FROM unnest($1::uuid[], $2::citext[], $3::boolean[], $4::text[], $5::text[]) AS u(id, email, email_verified, password_hash, status)
   ON CONFLICT DO NOTHING
   RETURNING id::text`;
+
+const CLEAN_SEARCH_INDEXES = "SELECT gin_clean_pending_list('users_email_trgm_idx'::regclass), gin_clean_pending_list('profiles_name_trgm_idx'::regclass)";
 
 const INSERT_PROFILES = `INSERT INTO profiles (user_id, ${PROFILE_COLUMNS.map(([column]) => column).join(', ')}, phone_number_verified, updated_at)
   SELECT *, now() FROM unnest($1::uuid[], ${PROFILE_COLUMNS.map((_, index) => `$${index + 2}::text[]`).join(', ')}, $${PROFILE_COLUMNS.length + 2}::boolean[])`;
