@@ -128,7 +128,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
 
   await seedAuthorization(prisma, config);
   const authorizationInvalidation = listenForInvalidation(pool, AUTHORIZATION_CHANNEL, logger);
-  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool) };
+  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool, authorizationInvalidation) };
   const authorization = createAuthorization({ prisma, audit, apiResource: config.oidc.apiResource });
 
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
