@@ -9,7 +9,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { decryptText, encryptText } from '../provider/keys/key-encryption.js';
 import type { SecondFactorThrottle } from '../throttle/second-factor-throttle.js';
 import { FactorNotFoundError } from './errors.js';
-import { factorRepository as factors, type StoredFactor } from './factor-repository.js';
+import { factorRepository as factors, type HeldFactors, type StoredFactor } from './factor-repository.js';
 import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 import { createPrismaPasskeyStore } from './passkeys/passkey-store.js';
@@ -40,6 +40,8 @@ export interface FactorService {
   /** The user's confirmed factors. */
   list(userId: string): Promise<FactorSummary[]>;
   hasSecondFactor(userId: string): Promise<boolean>;
+  /** Every kind of factor the user holds, read at once. */
+  held(userId: string): Promise<HeldFactors>;
   unusedRecoveryCodes(userId: string): Promise<number>;
   /** A new, unconfirmed TOTP factor (any earlier unconfirmed one is dropped). */
   startTotp(user: { id: string; email: string }): Promise<TotpEnrolment>;
@@ -106,6 +108,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
     },
 
     hasSecondFactor: (userId) => factors.hasConfirmed(prisma, userId),
+
+    held: (userId) => factors.held(prisma, userId),
 
     unusedRecoveryCodes: (userId) => factors.unusedRecoveryCodes(prisma, userId),
 
