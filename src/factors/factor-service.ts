@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import QRCode from 'qrcode';
 import { UserNotFoundError } from '../account/errors.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -83,7 +82,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
   const enrolmentOf = async (factorId: string, secret: string, email: string): Promise<TotpEnrolment> => ({
     factorId,
     secret,
-    qrSvg: await QRCode.toString(totpUri(secret, { issuer: productName, account: email }), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    // Loaded with the first enrolment: no request before it needs a QR code.
+    qrSvg: await (await import('qrcode')).default.toString(totpUri(secret, { issuer: productName, account: email }), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
   });
 
   /** Counts the attempt first, so parallel guesses cannot all slip in before the first failure is recorded. */
