@@ -333,7 +333,7 @@ function printReport(rows: Row[], context: { database: string; argon2: { memoryC
   const { coldStart } = context;
   const start = ({ ms, cpuMs }: Start) => `${ms.toFixed(0)} ms (CPU ${cpuMs.toFixed(0)} ms)`;
   out(
-    `Latch cold start, spawn to listening: node dist/main.js ${start(coldStart.restart)} (target: under 1 s), with MIGRATE_ON_START ${start(coldStart.restartCheckingMigrations)}; ` +
+    `Latch cold start, spawn to listening: node dist/main.js ${start(coldStart.restart)} (target: under 1 s; with the compile cache, as the image), without the compile cache ${start(coldStart.restartWithoutCompileCache)}, with MIGRATE_ON_START ${start(coldStart.restartCheckingMigrations)}; ` +
       `first run on an empty database (migrations, keys) ${start(coldStart.firstRun)}; under tsx ${context.tsxStartMs.toFixed(0)} ms${coldStart.built ? ' (dist was built first)' : ''}`,
   );
   out(`glibc malloc: ${describeMalloc(mallocEnvironment(environment.BENCH_MALLOC))}`);
