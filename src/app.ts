@@ -249,6 +249,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   app.silent = true;
   const common = [requestContext(logger, metrics), auditOrigin(), securityHeaders(config), closeAfterUnreadBody()];
   for (const middleware of common) app.use(middleware);
+  app.use(publicMetadataCaching(() => provider.current()));
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
     issuer: config.issuer,
@@ -327,7 +328,6 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   if (config.env !== 'production') app.use(scopeTo('/dev/mail', devMailbox({ outbox: mail.outbox, views, from: config.mail.from })));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(noSuchPage(interactions.views));
-  app.use(publicMetadataCaching());
   app.use(sightings.middleware());
   app.use(provider.middleware());
 
