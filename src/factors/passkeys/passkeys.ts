@@ -23,8 +23,7 @@ const DEFAULT_NAME = 'Passkey';
 
 // Loaded at the first ceremony, not at start: @simplewebauthn/server with its ASN.1, X.509 and
 // CBOR libraries is some 330 modules, a quarter of what a start loaded (bench/README.md, Cold start).
-let webauthnModule: Promise<typeof SimpleWebAuthn> | undefined;
-const webauthn = () => (webauthnModule ??= import('@simplewebauthn/server'));
+const webauthn = (): Promise<typeof SimpleWebAuthn> => import('@simplewebauthn/server');
 
 /** A ceremony is bound to where it started: a sign-in interaction, or an account page's session. */
 export type Ceremony = { purpose: 'sign_in'; interactionUid: string } | { purpose: 'register'; sessionUid: string };
