@@ -131,7 +131,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
 
   await seedAuthorization(prisma, config);
   const authorizationInvalidation = listenForInvalidation(pool, AUTHORIZATION_CHANNEL, logger);
-  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool) };
+  const tokenAuthorization = { directory: createResourceDirectory(pool, authorizationInvalidation), entitlements: createEntitlements(pool, authorizationInvalidation) };
   const authorization = createAuthorization({ prisma, audit, apiResource: config.oidc.apiResource });
 
   const clientInvalidation = listenForInvalidation(pool, CLIENT_CHANNEL, logger);
@@ -254,6 +254,7 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   app.silent = true;
   const common = [requestContext(logger, metrics), auditOrigin(), securityHeaders(config), closeAfterUnreadBody()];
   for (const middleware of common) app.use(middleware);
+  app.use(publicMetadataCaching(() => provider.current()));
   app.use(healthEndpoints([migrationsApplied(prisma, await listMigrationNames(defaultMigrationsDir)), signingKeysLoaded(provider)]));
   const bearer = createBearerAuth({
     issuer: config.issuer,
@@ -334,7 +335,6 @@ export async function createLatch(config: Config, { databaseUrl, logger, now = (
   if (config.env !== 'production') app.use(scopeTo('/dev/mail', devMailbox({ outbox: mail.outbox, views, from: config.mail.from })));
   // Last: oidc-provider answers everything else (discovery, JWKS, authorization, token, ...).
   app.use(noSuchPage(interactions.views));
-  app.use(publicMetadataCaching());
   app.use(sightings.middleware());
   app.use(provider.middleware());
 

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
-import { HttpMethodEnum, koaBody } from 'koa-body';
 import type { z } from 'zod';
 import { UnsupportedMediaTypeError, ValidationError, type FieldIssue } from '../errors.js';
+import { lazyBodyParser } from '../http/lazy-body-parser.js';
 
 /** Big enough for any profile, small enough that nobody streams megabytes into argon2 or the log. */
 export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
@@ -19,17 +19,19 @@ function bodyParsingError(error: Error & { type?: string }): never {
 
 /** JSON bodies only, strictly parsed and size-limited; mounted on the REST router, never in front of the OIDC provider. */
 export function jsonBody(): Middleware {
-  return koaBody({
-    json: true,
-    jsonStrict: true,
-    jsonLimit: JSON_BODY_LIMIT_BYTES,
-    urlencoded: false,
-    text: false,
-    multipart: false,
-    // DELETE too: deleting an account takes the current password in its body.
-    parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
-    onError: bodyParsingError,
-  });
+  return lazyBodyParser(({ koaBody, HttpMethodEnum }) =>
+    koaBody({
+      json: true,
+      jsonStrict: true,
+      jsonLimit: JSON_BODY_LIMIT_BYTES,
+      urlencoded: false,
+      text: false,
+      multipart: false,
+      // DELETE too: deleting an account takes the current password in its body.
+      parsedMethods: [HttpMethodEnum.POST, HttpMethodEnum.PUT, HttpMethodEnum.PATCH, HttpMethodEnum.DELETE],
+      onError: bodyParsingError,
+    }),
+  );
 }
 
 export function issuesOf(error: z.ZodError): FieldIssue[] {

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { Invalidation } from '../db/invalidation.js';
+import { invalidatedCache } from '../db/invalidated-cache.js';
 
 /** Who a token is issued to: a user (any grant with an account) or a client acting for itself. */
 export type Subject = { kind: 'user'; id: string } | { kind: 'client'; id: string };
@@ -12,7 +14,8 @@ export interface HeldRole {
 export interface Entitlements {
   /**
    * The subject's roles, each with its permissions on `resource` (none when the resource is
-   * undefined). One statement: it runs on every token issuance.
+   * undefined). It runs on every token issuance: served from memory once read, until any change
+   * to roles, permissions or assignments commits (announced on the authorization channel).
    */
   rolesOf(subject: Subject, resource: string | undefined): Promise<HeldRole[]>;
 }
@@ -33,14 +36,20 @@ const USER_ROLES = ROLES_OF('user_roles', 'user_id', '::uuid');
 const CLIENT_ROLES = ROLES_OF('client_roles', 'client_id', '');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Subjects and resources whose roles are kept: each entry is a few short strings, so the bound is a few MiB at most. */
+const CACHED_SUBJECTS = 10_000;
+
 /** Plain SQL on the pg pool, like the oidc store: this is on the token path, where Prisma's overhead shows. */
-export function createEntitlements(pool: pg.Pool): Entitlements {
+export function createEntitlements(pool: pg.Pool, invalidation: Invalidation): Entitlements {
+  const cache = invalidatedCache<HeldRole[]>(invalidation, CACHED_SUBJECTS);
   return {
     async rolesOf(subject, resource) {
       // An account id that is no UUID names no user: it holds no role (and would not cast).
       if (subject.kind === 'user' && !UUID.test(subject.id)) return [];
-      const { rows } = await pool.query<HeldRole>(subject.kind === 'user' ? USER_ROLES : CLIENT_ROLES, [subject.id, resource ?? null]);
-      return rows;
+      return cache.get(`${subject.kind}\n${subject.id}\n${resource ?? ''}`, async () => {
+        const { rows } = await pool.query<HeldRole>(subject.kind === 'user' ? USER_ROLES : CLIENT_ROLES, [subject.id, resource ?? null]);
+        return rows;
+      });
     },
   };
 }

@@ -2,7 +2,6 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
 import { ValidationError } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { ANNOUNCE_SQL } from './channel.js';
 import { BuiltInResourceServerError, PermissionExistsError, PermissionNotFoundError, ResourceServerExistsError, ResourceServerNotFoundError } from './errors.js';
 import { isUuid, SCOPE_TOKEN } from './references.js';
 import { ADMIN_SCOPE } from './seed.js';
@@ -81,14 +80,6 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     return row;
   }
 
-  /** One transaction: the change, its audit event and the notice that goes out when it commits. */
-  const changing = <T>(work: (tx: Database) => Promise<T>) =>
-    prisma.$transaction(async (tx) => {
-      const result = await work(tx);
-      await tx.$queryRawUnsafe(ANNOUNCE_SQL);
-      return result;
-    });
-
   const duplicate = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 
   return {
@@ -104,7 +95,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
       checkIdentifier(identifier);
       for (const value of permissions) checkPermission(value);
       try {
-        return await changing(async (tx) => {
+        return await prisma.$transaction(async (tx) => {
           const values = [...new Set(permissions)].map((value) => ({ value }));
           const row = await tx.resourceServer.create({ data: { identifier, name, introspectingClients, permissions: { create: values } }, include: WITH_PERMISSIONS });
           await audit.record('resource_server.created', { actor, resource: identifier, after: [...summary(row), `permissions ${row.permissions.map(({ value }) => value).join(' ')}`] }, tx);
@@ -117,7 +108,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     },
 
     async update(server, changes, actor) {
-      return changing(async (tx) => {
+      return prisma.$transaction(async (tx) => {
         const before = await find(tx, server);
         const after = await tx.resourceServer.update({ where: { id: before.id }, data: changes, include: WITH_PERMISSIONS });
         await audit.record('resource_server.updated', { actor, resource: after.identifier, before: summary(before), after: summary(after) }, tx);
@@ -126,7 +117,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     },
 
     async delete(server, actor) {
-      await changing(async (tx) => {
+      await prisma.$transaction(async (tx) => {
         const before = await find(tx, server);
         if (before.identifier === apiResource) throw new BuiltInResourceServerError(apiResource);
         await tx.resourceServer.delete({ where: { id: before.id } });
@@ -138,7 +129,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
       checkPermission(value);
       let identifier = server;
       try {
-        return await changing(async (tx) => {
+        return await prisma.$transaction(async (tx) => {
           const before = await find(tx, server);
           identifier = before.identifier;
           await tx.permission.create({ data: { resourceServerId: before.id, value, description } });
@@ -152,7 +143,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     },
 
     async updatePermission(server, value, { description }, actor) {
-      return changing(async (tx) => {
+      return prisma.$transaction(async (tx) => {
         const before = await find(tx, server);
         const permission = before.permissions.find((held) => held.value === value);
         if (!permission) throw new PermissionNotFoundError(before.identifier, value);
@@ -163,7 +154,7 @@ export function createResourceServers({ prisma, audit, apiResource }: { prisma: 
     },
 
     async removePermission(server, value, actor) {
-      return changing(async (tx) => {
+      return prisma.$transaction(async (tx) => {
         const before = await find(tx, server);
         if (before.identifier === apiResource && value === ADMIN_SCOPE) throw new BuiltInResourceServerError(apiResource);
         const { count } = await tx.permission.deleteMany({ where: { resourceServerId: before.id, value } });

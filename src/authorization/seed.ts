@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../db/prisma.js';
-import { ANNOUNCE_SQL } from './channel.js';
 
 /** The built-in role, and the permission on Latch's own API that it holds: what the admin API requires. */
 export const ADMIN_ROLE = 'admin';
@@ -40,6 +39,5 @@ export async function seedAuthorization(prisma: PrismaClient, config: Config): P
       SELECT r.id, p.id FROM roles r, permissions p JOIN resource_servers s ON s.id = p.resource_server_id
       WHERE r.name = ${ADMIN_ROLE} AND s.identifier = ${apiResource} AND p.value = ${ADMIN_SCOPE}
       ON CONFLICT DO NOTHING`;
-    await tx.$queryRawUnsafe(ANNOUNCE_SQL);
   });
 }

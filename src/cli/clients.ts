@@ -129,7 +129,7 @@ export async function validatingProvider({ config, prisma, pool, logger }: CliCo
     pages: SERVES_NO_PAGES,
     requiredLevel: SIGNS_NO_ONE_IN,
     // Validation reads no resource server (an invalidation that never listens would bypass any cache).
-    authorization: { directory: createResourceDirectory(pool, NEVER_LISTENING), entitlements: createEntitlements(pool) },
+    authorization: { directory: createResourceDirectory(pool, NEVER_LISTENING), entitlements: createEntitlements(pool, NEVER_LISTENING) },
   });
   return new Provider(config.issuer, configuration);
 }

@@ -12,6 +12,13 @@ export interface StoredFactor {
   lastUsedAt: Date | null;
 }
 
+/** How many of each second factor a user has (confirmed TOTP factors, unused recovery codes, passkeys). */
+export interface HeldFactors {
+  totp: boolean;
+  recoveryCodes: number;
+  passkeys: number;
+}
+
 const FACTOR_COLUMNS = { id: true, userId: true, kind: true, name: true, encryptedSecret: true, confirmedAt: true, createdAt: true, lastUsedAt: true } as const;
 
 /** The only Prisma user of user_factors and recovery_codes; each call runs on the client or transaction given. */
@@ -28,6 +35,18 @@ export const factorRepository = {
 
   list(db: Database, userId: string, { confirmed }: { confirmed: boolean }): Promise<StoredFactor[]> {
     return db.userFactor.findMany({ where: { userId, confirmedAt: confirmed ? { not: null } : null }, orderBy: { createdAt: 'asc' }, select: FACTOR_COLUMNS });
+  },
+
+  /**
+   * What a user holds of each kind, in one statement: the sign-in asks this after every right
+   * password. Passkeys keep their own store; only their count is read here.
+   */
+  async held(db: Database, userId: string): Promise<HeldFactors> {
+    const [row] = await db.$queryRaw<[{ confirmed: number; recoveryCodes: number; passkeys: number }]>`
+      SELECT (SELECT count(*)::int FROM user_factors WHERE user_id = ${userId}::uuid AND confirmed_at IS NOT NULL) AS confirmed,
+             (SELECT count(*)::int FROM recovery_codes WHERE user_id = ${userId}::uuid AND used_at IS NULL) AS "recoveryCodes",
+             (SELECT count(*)::int FROM passkeys WHERE user_id = ${userId}::uuid) AS passkeys`;
+    return { totp: (row?.confirmed ?? 0) > 0, recoveryCodes: row?.recoveryCodes ?? 0, passkeys: row?.passkeys ?? 0 };
   },
 
   async hasConfirmed(db: Database, userId: string): Promise<boolean> {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import QRCode from 'qrcode';
 import { UserNotFoundError } from '../account/errors.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -9,7 +8,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { decryptText, encryptText } from '../provider/keys/key-encryption.js';
 import type { SecondFactorThrottle } from '../throttle/second-factor-throttle.js';
 import { FactorNotFoundError } from './errors.js';
-import { factorRepository as factors, type StoredFactor } from './factor-repository.js';
+import { factorRepository as factors, type HeldFactors, type StoredFactor } from './factor-repository.js';
 import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 import { createPrismaPasskeyStore } from './passkeys/passkey-store.js';
@@ -40,6 +39,8 @@ export interface FactorService {
   /** The user's confirmed factors. */
   list(userId: string): Promise<FactorSummary[]>;
   hasSecondFactor(userId: string): Promise<boolean>;
+  /** Every kind of factor the user holds, read at once. */
+  held(userId: string): Promise<HeldFactors>;
   unusedRecoveryCodes(userId: string): Promise<number>;
   /** A new, unconfirmed TOTP factor (any earlier unconfirmed one is dropped). */
   startTotp(user: { id: string; email: string }): Promise<TotpEnrolment>;
@@ -81,7 +82,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
   const enrolmentOf = async (factorId: string, secret: string, email: string): Promise<TotpEnrolment> => ({
     factorId,
     secret,
-    qrSvg: await QRCode.toString(totpUri(secret, { issuer: productName, account: email }), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
+    // Loaded with the first enrolment: no request before it needs a QR code.
+    qrSvg: await (await import('qrcode')).default.toString(totpUri(secret, { issuer: productName, account: email }), { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }),
   });
 
   /** Counts the attempt first, so parallel guesses cannot all slip in before the first failure is recorded. */
@@ -106,6 +108,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
     },
 
     hasSecondFactor: (userId) => factors.hasConfirmed(prisma, userId),
+
+    held: (userId) => factors.held(prisma, userId),
 
     unusedRecoveryCodes: (userId) => factors.unusedRecoveryCodes(prisma, userId),
 

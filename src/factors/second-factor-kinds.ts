@@ -1,4 +1,5 @@
 import { LEVEL, type Level } from './authentication-levels.js';
+import type { HeldFactors } from './factor-repository.js';
 import { TOTP, type FactorService } from './factor-service.js';
 
 /**
@@ -14,7 +15,8 @@ export interface SecondFactorKind {
   backup: boolean;
   /** The level a password and this factor reach together. */
   level: Level;
-  enrolled(userId: string): Promise<boolean>;
+  /** Whether the user has it, from what they hold of every kind (read once for all kinds). */
+  enrolled(held: HeldFactors): boolean;
   /**
    * The RFC 8176 methods it proved, or null when the input is wrong. Throws TooManyRequestsError past the attempts allowed.
    * `attempt`: where it comes from (a passkey's challenge is bound to its interaction).
@@ -24,13 +26,13 @@ export interface SecondFactorKind {
 
 export function builtInKinds(factors: FactorService): SecondFactorKind[] {
   return [
-    { kind: TOTP, field: 'code', backup: false, level: LEVEL.mfa, enrolled: factors.hasSecondFactor, verify: factors.verifyTotp },
+    { kind: TOTP, field: 'code', backup: false, level: LEVEL.mfa, enrolled: (held) => held.totp, verify: factors.verifyTotp },
     {
       kind: 'recovery_code',
       field: 'recovery_code',
       backup: true,
       level: LEVEL.mfa,
-      enrolled: async (userId) => (await factors.unusedRecoveryCodes(userId)) > 0,
+      enrolled: (held) => held.recoveryCodes > 0,
       verify: factors.verifyRecoveryCode,
     },
   ];

@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { koaBody } from 'koa-body';
+import { lazyBodyParser } from '../http/lazy-body-parser.js';
 import { FormBodyError } from './errors.js';
 
 /** A sign-in or registration form is a few hundred bytes; this leaves room and no more. */
@@ -7,16 +7,18 @@ export const FORM_LIMIT_BYTES = 16 * 1024;
 
 /** Parses urlencoded form posts only, size-limited; mounted on the interaction POST routes alone. */
 export function formBody(): Middleware {
-  return koaBody({
-    urlencoded: true,
-    json: false,
-    text: false,
-    multipart: false,
-    formLimit: FORM_LIMIT_BYTES,
-    onError: (error) => {
-      throw new FormBodyError({ cause: error });
-    },
-  });
+  return lazyBodyParser(({ koaBody }) =>
+    koaBody({
+      urlencoded: true,
+      json: false,
+      text: false,
+      multipart: false,
+      formLimit: FORM_LIMIT_BYTES,
+      onError: (error) => {
+        throw new FormBodyError({ cause: error });
+      },
+    }),
+  );
 }
 
 /** A posted field as text: absent, repeated or structured values read as empty. */

@@ -25,7 +25,8 @@ describe('the container image, built and run without Docker', () => {
 
   afterAll(async () => {
     await database?.drop();
-    if (image) await rm(image.root.replace(/\/stage-\d+$/, ''), { recursive: true, force: true });
+    // maxRetries: a service stopped just before may still be writing Node's compile cache as it exits.
+    if (image) await rm(image.root.replace(/\/stage-\d+$/, ''), { recursive: true, force: true, maxRetries: 5 });
   });
 
   const environment = (extra: Record<string, string> = {}) => ({

@@ -45,6 +45,26 @@ describe('discovery and keys', () => {
     expect(response.headers['cache-control']).toBe('public, max-age=300');
   });
 
+  it('answers discovery and the JWKS from memory exactly as the provider answered them first', async () => {
+    // Request ids and dates differ by request; everything else the client sees must not.
+    const seen = ({ headers, text }: { headers: Record<string, string>; text: string }) => {
+      const { 'x-request-id': requestId, date, ...rest } = headers;
+      expect(requestId).toEqual(expect.any(String));
+      expect(date).toEqual(expect.any(String));
+      return { headers: rest, text };
+    };
+    for (const path of ['/.well-known/openid-configuration', '/jwks']) {
+      const first = seen(await running.http().get(path).expect(200));
+      expect(first.headers['content-type']).toMatch(/^application\/(jwk-set\+)?json; charset=utf-8$/);
+      expect(first.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'cache-control': 'public, max-age=300' });
+      for (let again = 0; again < 2; again += 1) expect(seen(await running.http().get(path).expect(200))).toEqual(first);
+      // A cross-origin read still gets the provider's CORS answer, and the same document.
+      const crossOrigin = await running.http().get(path).set('Origin', 'https://app.example.com').expect(200);
+      expect(crossOrigin.headers['access-control-allow-origin']).toBe('https://app.example.com');
+      expect(crossOrigin.text).toBe(first.text);
+    }
+  });
+
   it('publishes one public key per algorithm, with no private member', async () => {
     const { body } = await running.http().get('/jwks').expect(200);
 

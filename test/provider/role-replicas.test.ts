@@ -6,8 +6,8 @@ const ORDERS = 'https://orders.example.com';
 
 /**
  * Two Latch processes on one database: an admin's change on one reaches the very next token the
- * other issues, with no restart and no wait (roles are read at issuance; resource servers are
- * cached and dropped by LISTEN/NOTIFY when a change commits).
+ * other issues, with no restart and no wait (roles and resource servers are cached, and dropped on
+ * every process by the tables' LISTEN/NOTIFY triggers when a change commits).
  */
 describe('roles and resource servers across replicas', () => {
   let replicas: Replicas;

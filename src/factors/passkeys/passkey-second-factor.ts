@@ -10,13 +10,13 @@ export const PASSKEY = 'passkey';
  * A passkey after the password: the user's own credentials only, against the challenge the
  * second-factor page asked for in this interaction. Origin-bound, so the pair is phishing-resistant.
  */
-export function passkeySecondFactor(passkeys: Pick<Passkeys, 'list' | 'signIn'>, accounts: Pick<AccountService, 'findActive'>): SecondFactorKind {
+export function passkeySecondFactor(passkeys: Pick<Passkeys, 'signIn'>, accounts: Pick<AccountService, 'findActive'>): SecondFactorKind {
   return {
     kind: PASSKEY,
     field: 'response',
     backup: false,
     level: LEVEL.phr,
-    enrolled: async (userId) => (await passkeys.list(userId)).length > 0,
+    enrolled: (held) => held.passkeys > 0,
     async verify(userId, input, { interactionUid, ip }) {
       const user = await accounts.findActive(userId);
       if (!user) return null;

@@ -1,14 +1,11 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
+import type * as SimpleWebAuthn from '@simplewebauthn/server';
 import { z } from 'zod';
 import type { AccountService } from '../../account/account-service.js';
 import type { User } from '../../account/user.js';
@@ -23,6 +20,10 @@ import type { Passkey, PasskeyStore } from './passkey-store.js';
 const CEREMONY_SECONDS = 300;
 export const MAX_PASSKEY_NAME_LENGTH = 64;
 const DEFAULT_NAME = 'Passkey';
+
+// Loaded at the first ceremony, not at start: @simplewebauthn/server with its ASN.1, X.509 and
+// CBOR libraries is some 330 modules, a quarter of what a start loaded (bench/README.md, Cold start).
+const webauthn = (): Promise<typeof SimpleWebAuthn> => import('@simplewebauthn/server');
 
 /** A ceremony is bound to where it started: a sign-in interaction, or an account page's session. */
 export type Ceremony = { purpose: 'sign_in'; interactionUid: string } | { purpose: 'register'; sessionUid: string };
@@ -126,7 +127,7 @@ export function createPasskeys({ store, accounts, signInThrottle, audit, logger,
   return {
     async registrationOptions(user, ceremony) {
       const existing = await store.listByUser(user.id);
-      const options = await generateRegistrationOptions({
+      const options = await (await webauthn()).generateRegistrationOptions({
         rpName: productName,
         rpID,
         userName: user.email,
@@ -146,6 +147,7 @@ export function createPasskeys({ store, accounts, signInThrottle, audit, logger,
       const chosenName = nameOf(name);
       const expectedChallenge = await takeChallenge(ceremony, user.id);
       const credential = parse(attestationSchema, response) as RegistrationResponseJSON;
+      const { verifyRegistrationResponse } = await webauthn();
       const { verified: ok, registrationInfo } = await verified(
         () => verifyRegistrationResponse({ response: credential, expectedChallenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: true }),
         user.id,
@@ -182,7 +184,7 @@ export function createPasskeys({ store, accounts, signInThrottle, audit, logger,
 
     async signInOptions(ceremony, forUser) {
       const allowed = forUser ? await store.listByUser(forUser.id) : [];
-      const options = await generateAuthenticationOptions({
+      const options = await (await webauthn()).generateAuthenticationOptions({
         rpID,
         timeout: CEREMONY_SECONDS * 1000,
         userVerification: 'required',
@@ -209,6 +211,7 @@ export function createPasskeys({ store, accounts, signInThrottle, audit, logger,
       if (!owner) return refuse('inactive_account');
       if (forUser && owner.id !== forUser.id) return refuse('unknown_credential');
 
+      const { verifyAuthenticationResponse } = await webauthn();
       const { verified: ok, authenticationInfo } = await verified(
         () =>
           verifyAuthenticationResponse({

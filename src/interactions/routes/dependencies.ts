@@ -32,7 +32,7 @@ export interface StepDependencies {
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
   /** Setting up a second factor during a sign-in that needs one. */
-  factors: Pick<FactorService, 'startTotp' | 'enrolment' | 'confirmTotp'>;
+  factors: Pick<FactorService, 'held' | 'startTotp' | 'enrolment' | 'confirmTotp'>;
   /** The kinds of second factor a sign-in may ask for. */
   secondFactorKinds: SecondFactorKind[];
   requiredLevel: RequiredLevel;

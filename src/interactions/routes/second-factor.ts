@@ -92,8 +92,8 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
   };
 
   const enrolledKinds = async (userId: string) => {
-    const enrolled = await Promise.all(secondFactorKinds.map(async (kind) => ((await kind.enrolled(userId)) ? kind : undefined)));
-    return enrolled.filter((kind) => kind !== undefined);
+    const held = await factors.held(userId);
+    return secondFactorKinds.filter((kind) => kind.enrolled(held));
   };
 
   const renderVerify = async (ctx: Context, interaction: Interaction, pending: PendingSignIn, error?: string, status = 200) => {
