@@ -5,7 +5,8 @@ import { nextAuthCallback, nextAuthEnvironment, nextAuthProvider } from '../admi
 import { InvalidClientMetadataError, type ClientSummary, type NewClient } from '../provider/client-admin.js';
 import { formField } from '../interactions/form.js';
 import { CONSOLE_PATH } from './console-client.js';
-import type { AppForm, AppKind, ConsoleViews } from './console-views.js';
+import type { ConsolePageKit } from './console-pages.js';
+import type { AppForm, AppKind } from './console-views.js';
 import { formatted } from './format.js';
 
 /**
@@ -53,15 +54,11 @@ function configurationOf(issuer: string, client: ClientSummary, clientSecret: st
   return { kind, env: [...common, 'PKCE: S256 (required)', `Redirect URIs: ${client.redirectUris.join(' ')}`], snippet: [] };
 }
 
-export interface AppsPagesDependencies {
+export interface AppsPagesDependencies extends Pick<ConsolePageKit, 'views' | 'page' | 'form' | 'actorOf'> {
   issuer: string;
   admin: Pick<Administration, 'clients'>;
-  views: ConsoleViews;
-  page: Middleware[];
-  form: Middleware[];
   /** Latch's own clients (account page, console): not for an administrator to change here. */
   builtIn: ReadonlySet<string>;
-  actorOf: (ctx: Context) => string;
 }
 
 /** Applications: the list, the registration wizard, an app's page (redirect URIs, secret rotation). */

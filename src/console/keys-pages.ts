@@ -1,23 +1,16 @@
 import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
+import type { Middleware } from 'koa';
 import type { Administration } from '../admin/administration.js';
 import { SIGNING_ALGORITHMS } from '../provider/keys/key-ring.js';
 import { DEFAULT_PUBLISH_FOR_SECONDS, DEFAULT_WATCH_INTERVAL_MS } from '../provider/keys/signing-keys.js';
 import { CONSOLE_PATH } from './console-client.js';
-import type { ConsoleViews } from './console-views.js';
+import type { ConsolePageKit } from './console-pages.js';
 import { formatted, keyRow } from './format.js';
 
 const KEYS_PATH = `${CONSOLE_PATH}/keys`;
 
-export interface KeysPagesDependencies {
+export interface KeysPagesDependencies extends ConsolePageKit {
   admin: Pick<Administration, 'keys'>;
-  views: ConsoleViews;
-  page: Middleware[];
-  form: Middleware[];
-  /** In front of the rotation: the administrator's sign-in is recent. */
-  recent: Middleware;
-  reauthenticate: (ctx: Context, returnTo: string) => Promise<boolean>;
-  actorOf: (ctx: Context) => string;
   now: () => Date;
 }
 

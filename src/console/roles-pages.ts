@@ -8,7 +8,8 @@ import { ADMIN_ROLE } from '../authorization/seed.js';
 import { ValidationError } from '../errors.js';
 import { formField } from '../interactions/form.js';
 import { CONSOLE_PATH } from './console-client.js';
-import type { ConsolePageLocals, ConsoleViews, FormState, PermissionGroup } from './console-views.js';
+import type { ConsolePageKit } from './console-pages.js';
+import type { ConsolePageLocals, FormState, PermissionGroup } from './console-views.js';
 import { apiHref, formatted, holdersHref, roleHref } from './format.js';
 
 /** What a page says after an action (?done=...); fixed lists, so a link cannot put words on a page. */
@@ -60,17 +61,8 @@ const API_FIELDS = ['identifier', 'name'] as const;
 const PERMISSION_FIELDS = ['value', 'description'] as const;
 const empty = <Fields extends string>(fields: readonly Fields[]): FormState<Fields> => ({ values: Object.fromEntries(fields.map((field) => [field, ''])) as Record<Fields, string> });
 
-export interface RolesPagesDependencies {
+export interface RolesPagesDependencies extends ConsolePageKit {
   authorization: Pick<Authorization, 'roles' | 'resourceServers'>;
-  views: ConsoleViews;
-  /** The guard for every page, then the form guard (body, CSRF, then the guard) for posts. */
-  page: Middleware[];
-  form: Middleware[];
-  /** In front of destructive posts: the administrator's sign-in is recent. */
-  recent: Middleware;
-  /** Sends the administrator to sign in again before a destructive action; `returnTo` is where they come back. */
-  reauthenticate: (ctx: Context, returnTo: string) => Promise<boolean>;
-  actorOf: (ctx: Context) => string;
 }
 
 /**

@@ -10,7 +10,7 @@ import { ADMIN_ROLE } from '../authorization/seed.js';
 import { ValidationError } from '../errors.js';
 import { formField } from '../interactions/form.js';
 import { CONSOLE_PATH } from './console-client.js';
-import type { ConsoleViews } from './console-views.js';
+import type { ConsolePageKit } from './console-pages.js';
 import { auditRow, formatted, roleHref, userHref, userRow } from './format.js';
 
 /** What a user's page says after an action (?done=...); a fixed list, so a link cannot put words on the page. */
@@ -68,20 +68,11 @@ function done(ctx: Context, id: string, notice: keyof typeof NOTICES): void {
   ctx.redirect(`${userHref(id)}?done=${notice}`);
 }
 
-export interface UsersPagesDependencies {
+export interface UsersPagesDependencies extends ConsolePageKit {
   admin: Pick<Administration, 'users' | 'auditEvents' | 'roles'>;
   /** The roles there are, for the role filter and the assignment form. */
   authorization: Pick<Authorization, 'roles'>;
-  views: ConsoleViews;
-  /** The guard for every page, then the form guard (body, CSRF, then the guard) for posts. */
-  page: Middleware[];
-  form: Middleware[];
-  /** In front of destructive posts: the administrator's sign-in is recent. */
-  recent: Middleware;
-  /** Sends the administrator to sign in again before a destructive action; `returnTo` is where they come back. */
-  reauthenticate: (ctx: Context, returnTo: string) => Promise<boolean>;
   clientName: (clientId: string) => Promise<string | undefined>;
-  actorOf: (ctx: Context) => string;
 }
 
 /** Users: the list (search, status and role filters, keyset pages), a user's page, and its actions. */
