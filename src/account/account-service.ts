@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CompanionQuery, CorrelatedColumn } from '../db/companion-statement.js';
 import { ValidationError, type FieldIssue } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkEmail, normalizeEmail } from './email.js';
@@ -7,7 +8,7 @@ import type { PasswordHasher } from './password-hasher.js';
 import { hashFormatOf } from './password-hashes/registry.js';
 import { normalizePassword, type PasswordPolicy } from './password-policy.js';
 import { parseProfileChanges, type ProfileChanges } from './profile-changes.js';
-import type { UserRepository } from './user-repository.js';
+import type { SignInRead, UserRepository } from './user-repository.js';
 import type { User } from './user.js';
 
 export interface AccountService {
@@ -18,6 +19,16 @@ export interface AccountService {
    * account that is not active are indistinguishable to the caller, in result and in time.
    */
   authenticate(email: string, password: string): Promise<User | null>;
+  /**
+   * The same check, its read made in one statement with a gate that runs first (the sign-in
+   * throttle's count) and a column read with the user (the factors they hold). A gate that does not
+   * allow the attempt means no password is checked at all: no hash is verified and nothing recorded.
+   */
+  authenticateAlong<G extends { allowed: boolean }, W>(
+    email: string,
+    password: string,
+    along: { gate: CompanionQuery<G>; withUser: CorrelatedColumn<W> },
+  ): Promise<{ gate: G; signedIn: { user: User; withUser: W } | null }>;
   /** The user if it exists and may use Latch (status active), else null. */
   findActive(userId: string): Promise<User | null>;
   /** Throws ValidationError (fields currentPassword, newPassword) or UserNotFoundError. */
@@ -55,25 +66,15 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
     async authenticate(email, password) {
       const attempt = normalizePassword(password);
       // One read for a known email and an unknown one alike, and no second read after a right password.
-      const found = await users.findSignInByEmail(normalizeEmail(email));
-      if (!found) {
-        await hasher.verifyDummy(attempt);
-        await audit.record('account.sign_in_refused', { reason: 'unknown_email' });
-        return null;
-      }
+      return (await check(await users.findSignInByEmail(normalizeEmail(email)), attempt))?.user ?? null;
+    },
 
-      const { userId, status, passwordHash } = found.credentials;
-      // Checked even for an account that is not active, so that its status does not show in the timing.
-      const { valid, needsRehash } = await hasher.verify(passwordHash, attempt);
-      if (!valid || status !== 'active') {
-        const reason = valid ? `account_${status}` : 'wrong_password';
-        await audit.record('account.sign_in_refused', { reason, userId });
-        return null;
-      }
-      if (needsRehash) await rehash(userId, passwordHash, attempt);
-      // Read with the credentials: a user deleted or disabled during the hash is refused at its next
-      // step anyway (findAccount reads the account afresh for every code, token and userinfo call).
-      return found.user;
+    async authenticateAlong(email, password, { gate, withUser }) {
+      const attempt = normalizePassword(password);
+      const read = await users.findSignInAlong(normalizeEmail(email), { companion: gate, withUser });
+      if (!read.companion.allowed) return { gate: read.companion, signedIn: null };
+      const signedIn = await check(read.found, attempt);
+      return { gate: read.companion, signedIn: signedIn && { user: signedIn.user, withUser: signedIn.withUser } };
     },
 
     async findActive(userId) {
@@ -121,6 +122,28 @@ export function createAccountService({ users, hasher, policy, audit, logger }: A
       await audit.record('account.deleted', { userId });
     },
   };
+
+  /** The sign-in read, if it found a user, the password is theirs and they are active; else null. */
+  async function check<R extends SignInRead>(found: R | null, attempt: string): Promise<R | null> {
+    if (!found) {
+      await hasher.verifyDummy(attempt);
+      await audit.record('account.sign_in_refused', { reason: 'unknown_email' });
+      return null;
+    }
+
+    const { userId, status, passwordHash } = found.credentials;
+    // Checked even for an account that is not active, so that its status does not show in the timing.
+    const { valid, needsRehash } = await hasher.verify(passwordHash, attempt);
+    if (!valid || status !== 'active') {
+      const reason = valid ? `account_${status}` : 'wrong_password';
+      await audit.record('account.sign_in_refused', { reason, userId });
+      return null;
+    }
+    if (needsRehash) await rehash(userId, passwordHash, attempt);
+    // Read with the credentials: a user deleted or disabled during the hash is refused at its next
+    // step anyway (findAccount reads the account afresh for every code, token and userinfo call).
+    return found;
+  }
 
   /** Upgrades a hash made with older parameters or another algorithm (an imported one) while the plaintext is at hand; a failure must not fail the sign-in. */
   async function rehash(userId: string, previousHash: string, password: string): Promise<void> {

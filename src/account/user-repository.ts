@@ -1,3 +1,4 @@
+import type { CompanionQuery, CorrelatedColumn } from '../db/companion-statement.js';
 import type { Database } from '../db/prisma.js';
 import { Prisma, type Profile as ProfileRow, type User as UserRow } from '../generated/prisma/client.js';
 import { EmailTakenError, UserNotFoundError } from './errors.js';
@@ -17,6 +18,11 @@ export interface UserCredentials {
   email: string;
   status: UserStatus;
   passwordHash: string;
+}
+
+export interface SignInRead {
+  credentials: UserCredentials;
+  user: User;
 }
 
 /** What the admin listing filters by; every filter given must hold. */
@@ -52,7 +58,13 @@ export interface UserRepository {
    * What a sign-in needs, in one statement: the credentials and the user they would sign in, so
    * a found user costs the same single read as a missing one and a right password no second read.
    */
-  findSignInByEmail(email: string): Promise<{ credentials: UserCredentials; user: User } | null>;
+  findSignInByEmail(email: string): Promise<SignInRead | null>;
+  /**
+   * The same read, in one statement with a companion that runs first (the sign-in throttle's count)
+   * and a column read with the user found (the factors they hold): the companion answers whether or
+   * not the email names a user.
+   */
+  findSignInAlong<C, W>(email: string, along: { companion: CompanionQuery<C>; withUser: CorrelatedColumn<W> }): Promise<{ companion: C; found: (SignInRead & { withUser: W }) | null }>;
   updateProfile(id: string, patch: ProfilePatch): Promise<User>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
   setStatus(id: string, status: UserStatus): Promise<User>;
@@ -104,9 +116,25 @@ export function createPrismaUserRepository(prisma: Database): UserRepository {
 
     async findSignInByEmail(email) {
       const [row] = await prisma.$queryRaw<JoinedRow[]>`${selectJoined} where u.email = ${email}::citext`;
-      if (!row) return null;
-      const user = joinedUser(row);
-      return { user, credentials: { userId: user.id, email: user.email, status: user.status, passwordHash: row.password_hash } };
+      return row ? signInOf(row) : null;
+    },
+
+    async findSignInAlong(email, { companion, withUser }) {
+      // One row always, for the companion's answer; the user's columns are NULL when none is found.
+      const [row] = await prisma.$queryRawUnsafe<[Partial<JoinedRow> & { companion: unknown; with_user: unknown }]>(
+        `WITH ${companion.items}
+         SELECT ${companion.select} AS companion, found.*
+         FROM (VALUES (1)) AS host
+         LEFT JOIN (SELECT joined.*, ${withUser.select('joined.id::uuid')} AS with_user
+                    FROM (${selectJoined.sql} where u.email = $${companion.values.length + 1}::citext) joined) found ON true`,
+        ...companion.values,
+        email,
+      );
+      const { companion: answer, with_user: withUserValue, ...joined } = row;
+      return {
+        companion: companion.read(answer),
+        found: typeof joined.id === 'string' ? { ...signInOf(joined as JoinedRow), withUser: withUser.read(withUserValue) } : null,
+      };
     },
 
     async findCredentialsByEmail(email) {
@@ -280,6 +308,11 @@ interface JoinedRow {
   phone_number: string | null;
   phone_number_verified: boolean;
   profile_updated_at: Date;
+}
+
+function signInOf(row: JoinedRow): SignInRead {
+  const user = joinedUser(row);
+  return { user, credentials: { userId: user.id, email: user.email, status: user.status, passwordHash: row.password_hash } };
 }
 
 function joinedUser(row: JoinedRow): User {

@@ -1,4 +1,5 @@
 import { isUuid } from '../account/user-repository.js';
+import type { CorrelatedColumn } from '../db/companion-statement.js';
 import type { Database } from '../db/prisma.js';
 
 export interface StoredFactor {
@@ -19,6 +20,23 @@ export interface HeldFactors {
   passkeys: number;
 }
 
+/**
+ * What a user holds of each kind, as one column of whichever statement finds the user: the sign-in
+ * reads it with the credentials. Passkeys keep their own store; only their count is read here.
+ */
+export const heldFactorsColumn: CorrelatedColumn<HeldFactors> = {
+  select: (userId) => `json_build_object(
+    'confirmed', (SELECT count(*)::int FROM user_factors WHERE user_id = ${userId} AND confirmed_at IS NOT NULL),
+    'recoveryCodes', (SELECT count(*)::int FROM recovery_codes WHERE user_id = ${userId} AND used_at IS NULL),
+    'passkeys', (SELECT count(*)::int FROM passkeys WHERE user_id = ${userId}))`,
+  read(value) {
+    const counts = (typeof value === 'string' ? JSON.parse(value) : value) as { confirmed?: number; recoveryCodes?: number; passkeys?: number } | null;
+    return { totp: (counts?.confirmed ?? 0) > 0, recoveryCodes: counts?.recoveryCodes ?? 0, passkeys: counts?.passkeys ?? 0 };
+  },
+};
+
+const HELD = `SELECT ${heldFactorsColumn.select('$1::uuid')} AS held`;
+
 const FACTOR_COLUMNS = { id: true, userId: true, kind: true, name: true, encryptedSecret: true, confirmedAt: true, createdAt: true, lastUsedAt: true } as const;
 
 /** The only Prisma user of user_factors and recovery_codes; each call runs on the client or transaction given. */
@@ -37,16 +55,10 @@ export const factorRepository = {
     return db.userFactor.findMany({ where: { userId, confirmedAt: confirmed ? { not: null } : null }, orderBy: { createdAt: 'asc' }, select: FACTOR_COLUMNS });
   },
 
-  /**
-   * What a user holds of each kind, in one statement: the sign-in asks this after every right
-   * password. Passkeys keep their own store; only their count is read here.
-   */
+  /** What a user holds of each kind, in one statement, for a step that did not read it with the user. */
   async held(db: Database, userId: string): Promise<HeldFactors> {
-    const [row] = await db.$queryRaw<[{ confirmed: number; recoveryCodes: number; passkeys: number }]>`
-      SELECT (SELECT count(*)::int FROM user_factors WHERE user_id = ${userId}::uuid AND confirmed_at IS NOT NULL) AS confirmed,
-             (SELECT count(*)::int FROM recovery_codes WHERE user_id = ${userId}::uuid AND used_at IS NULL) AS "recoveryCodes",
-             (SELECT count(*)::int FROM passkeys WHERE user_id = ${userId}::uuid) AS passkeys`;
-    return { totp: (row?.confirmed ?? 0) > 0, recoveryCodes: row?.recoveryCodes ?? 0, passkeys: row?.passkeys ?? 0 };
+    const [row] = await db.$queryRawUnsafe<[{ held: unknown }]>(HELD, userId);
+    return heldFactorsColumn.read(row?.held ?? null);
   },
 
   async hasConfirmed(db: Database, userId: string): Promise<boolean> {

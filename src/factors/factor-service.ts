@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { UserNotFoundError } from '../account/errors.js';
 import { createPrismaUserRepository } from '../account/user-repository.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CorrelatedColumn } from '../db/companion-statement.js';
 import type { Database, PrismaClient } from '../db/prisma.js';
 import { TooManyRequestsError } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { decryptText, encryptText } from '../provider/keys/key-encryption.js';
 import type { SecondFactorThrottle } from '../throttle/second-factor-throttle.js';
 import { FactorNotFoundError } from './errors.js';
-import { factorRepository as factors, type HeldFactors, type StoredFactor } from './factor-repository.js';
+import { factorRepository as factors, heldFactorsColumn, type HeldFactors, type StoredFactor } from './factor-repository.js';
 import { newRecoveryCode, RECOVERY_CODE_COUNT, recoveryCodeHash } from './recovery-codes.js';
 import { matchTotp, newTotpSecret, totpUri } from './totp.js';
 import { createPrismaPasskeyStore } from './passkeys/passkey-store.js';
@@ -41,6 +42,8 @@ export interface FactorService {
   hasSecondFactor(userId: string): Promise<boolean>;
   /** Every kind of factor the user holds, read at once. */
   held(userId: string): Promise<HeldFactors>;
+  /** The same, as a column of the statement that finds the user: the sign-in's credentials read. */
+  heldColumn: CorrelatedColumn<HeldFactors>;
   unusedRecoveryCodes(userId: string): Promise<number>;
   /** A new, unconfirmed TOTP factor (any earlier unconfirmed one is dropped). */
   startTotp(user: { id: string; email: string }): Promise<TotpEnrolment>;
@@ -110,6 +113,8 @@ export function createFactorService({ prisma, keyEncryptionKey, productName, thr
     hasSecondFactor: (userId) => factors.hasConfirmed(prisma, userId),
 
     held: (userId) => factors.held(prisma, userId),
+
+    heldColumn: heldFactorsColumn,
 
     unusedRecoveryCodes: (userId) => factors.unusedRecoveryCodes(prisma, userId),
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CompanionStatement } from '../db/companion-statement.js';
+import type { CompanionQuery, CompanionStatement } from '../db/companion-statement.js';
 import type { Logger } from '../logger.js';
 
 export interface Limit {
@@ -23,6 +23,8 @@ export interface RateLimits {
    * else the whole seconds until the last refusing one will.
    */
   consume(attempts: readonly Counted[]): Promise<number | null>;
+  /** The same count, for another statement to run first thing along with itself (see CompanionQuery). */
+  consumption(attempts: readonly Counted[]): CompanionQuery<number | null>;
   /** Gives attempts back (they turned out not to be the kind counted) and forgets others' counts altogether. */
   settle(changes: Settlement): Promise<void>;
   /** The same settle, for another statement to run along with itself (see CompanionStatement). */
@@ -41,23 +43,29 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
  * One upsert for all keys of an attempt. A counter whose window is over starts again at 1; the
  * attempt that first goes past the limit moves the expiry to the end of the block. The wait is
  * computed by PostgreSQL's clock, the one every process shares; expiries are truncated to the
- * column's milliseconds so that rounding never makes a wait longer than the window.
+ * column's milliseconds so that rounding never makes a wait longer than the window. The answer is
+ * the longest wait of the keys past their limit, NULL when none is.
  */
-const CONSUME = `
-WITH attempt AS (
+const CONSUME_ITEMS = `
+rate_limit_attempt AS (
   SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS a(key, allowed, duration_ms, block_ms)
-)
-INSERT INTO rate_limits AS counter (key, points, expire)
-SELECT key, 1, date_trunc('milliseconds', now()) + duration_ms * interval '1 millisecond' FROM attempt
-ON CONFLICT (key) DO UPDATE SET
-  points = CASE WHEN counter.expire IS NULL OR counter.expire <= now() THEN 1 ELSE counter.points + 1 END,
-  expire = CASE
-    WHEN counter.expire IS NULL OR counter.expire <= now() THEN excluded.expire
-    WHEN (SELECT block_ms > 0 AND counter.points = allowed FROM attempt WHERE attempt.key = excluded.key)
-      THEN date_trunc('milliseconds', now()) + (SELECT block_ms FROM attempt WHERE attempt.key = excluded.key) * interval '1 millisecond'
-    ELSE counter.expire
-  END
-RETURNING key, points, ceil(extract(epoch FROM counter.expire - now()))::int AS wait_seconds`;
+),
+rate_limit_counted AS (
+  INSERT INTO rate_limits AS counter (key, points, expire)
+  SELECT key, 1, date_trunc('milliseconds', now()) + duration_ms * interval '1 millisecond' FROM rate_limit_attempt
+  ON CONFLICT (key) DO UPDATE SET
+    points = CASE WHEN counter.expire IS NULL OR counter.expire <= now() THEN 1 ELSE counter.points + 1 END,
+    expire = CASE
+      WHEN counter.expire IS NULL OR counter.expire <= now() THEN excluded.expire
+      WHEN (SELECT block_ms > 0 AND counter.points = allowed FROM rate_limit_attempt WHERE rate_limit_attempt.key = excluded.key)
+        THEN date_trunc('milliseconds', now()) + (SELECT block_ms FROM rate_limit_attempt WHERE rate_limit_attempt.key = excluded.key) * interval '1 millisecond'
+      ELSE counter.expire
+    END
+  RETURNING key, points, ceil(extract(epoch FROM counter.expire - now()))::int AS wait_seconds
+)`;
+const CONSUME_ANSWER = `(SELECT max(greatest(1, counted.wait_seconds)) FROM rate_limit_counted counted
+  JOIN rate_limit_attempt USING (key) WHERE counted.points > rate_limit_attempt.allowed)`;
+const CONSUME = `WITH ${CONSUME_ITEMS} SELECT ${CONSUME_ANSWER} AS wait_seconds`;
 
 const SETTLE_ITEMS = `
 cleared AS (DELETE FROM rate_limits WHERE key = ANY($1::text[])),
@@ -91,24 +99,31 @@ export function createRateLimits(pool: pg.Pool, { logger }: { logger: Logger }):
 
   const settlement = ({ refund = [], clear = [] }: Settlement): CompanionStatement => ({ items: SETTLE_ITEMS, values: [clear.map(keyOf), refund.map(keyOf)] });
 
+  const counting = (attempts: readonly Counted[]): CompanionQuery<number | null> => ({
+      items: CONSUME_ITEMS,
+      values: [
+        attempts.map(keyOf),
+        attempts.map(({ limit }) => limit.points),
+        attempts.map(({ limit }) => limit.durationSeconds * 1000),
+        attempts.map(({ limit }) => (limit.blockSeconds ?? 0) * 1000),
+      ],
+      select: CONSUME_ANSWER,
+      read: (wait) => (typeof wait === 'number' ? wait : null),
+  });
+
   return {
     settlement,
+    consumption(attempts) {
+      // The host statement is not this module's to delay: the sweep runs beside it, its failure logged.
+      void sweepIfDue();
+      return counting(attempts);
+    },
 
     async consume(attempts) {
       await sweepIfDue();
-      const allowed = new Map(attempts.map((attempt) => [keyOf(attempt), attempt.limit.points]));
-      const { rows } = await pool.query<{ key: string; points: number; wait_seconds: number }>({
-        name: 'rate_limits.consume',
-        text: CONSUME,
-        values: [
-          attempts.map(keyOf),
-          attempts.map(({ limit }) => limit.points),
-          attempts.map(({ limit }) => limit.durationSeconds * 1000),
-          attempts.map(({ limit }) => (limit.blockSeconds ?? 0) * 1000),
-        ],
-      });
-      const waits = rows.filter((row) => row.points > (allowed.get(row.key) ?? Infinity)).map((row) => Math.max(1, row.wait_seconds));
-      return waits.length > 0 ? Math.max(...waits) : null;
+      const { values, read } = counting(attempts);
+      const { rows } = await pool.query<{ wait_seconds: number | null }>({ name: 'rate_limits.consume', text: CONSUME, values });
+      return read(rows[0]?.wait_seconds ?? null);
     },
 
     async settle(changes) {

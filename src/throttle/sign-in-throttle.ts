@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CompanionStatement } from '../db/companion-statement.js';
+import type { CompanionQuery, CompanionStatement } from '../db/companion-statement.js';
 import { normalizeEmail } from '../account/email.js';
 import { networkKey } from './network-key.js';
 import type { Limit, RateLimits } from './rate-limits.js';
@@ -21,6 +21,8 @@ export interface SignInThrottle {
    * that an attacker gains nothing by alternating between them.
    */
   attempt(email: string, ip: string): Promise<SignInGate>;
+  /** The same count, for the statement that reads the credentials to run first thing (see CompanionQuery): one round trip for both. */
+  attemptAlong(email: string, ip: string): CompanionQuery<SignInGate>;
 }
 
 export interface SignInLimits {
@@ -40,18 +42,27 @@ export function createSignInThrottle(rateLimits: RateLimits, limits: SignInLimit
   const perIp: Limit = { keyPrefix: 'signin_ip', points: limits.signInFailuresPerIp, ...window };
   const perAccount: Limit = { keyPrefix: 'signin_account', points: limits.signInFailuresPerAccount, ...window };
 
+  const countedOf = (email: string, ip: string) => ({ network: { limit: perIp, key: networkKey(ip) }, account: { limit: perAccount, key: accountKey(email) } });
+  const gateOf = ({ network, account }: ReturnType<typeof countedOf>, wait: number | null): SignInGate => {
+    if (wait !== null) return { allowed: false, retryAfterSeconds: wait };
+    const settlement = { clear: [account], refund: [network] };
+    return {
+      allowed: true,
+      succeeded: () => rateLimits.settle(settlement),
+      success: rateLimits.settlement(settlement),
+    };
+  };
+
   return {
     async attempt(email, ip) {
-      const network = { limit: perIp, key: networkKey(ip) };
-      const account = { limit: perAccount, key: accountKey(email) };
-      const wait = await rateLimits.consume([network, account]);
-      if (wait !== null) return { allowed: false, retryAfterSeconds: wait };
-      const settlement = { clear: [account], refund: [network] };
-      return {
-        allowed: true,
-        succeeded: () => rateLimits.settle(settlement),
-        success: rateLimits.settlement(settlement),
-      };
+      const counted = countedOf(email, ip);
+      return gateOf(counted, await rateLimits.consume([counted.network, counted.account]));
+    },
+
+    attemptAlong(email, ip) {
+      const counted = countedOf(email, ip);
+      const consumption = rateLimits.consumption([counted.network, counted.account]);
+      return { ...consumption, read: (value) => gateOf(counted, consumption.read(value)) };
     },
   };
 }

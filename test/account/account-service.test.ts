@@ -3,7 +3,7 @@ import { createAccountService, type AccountService } from '../../src/account/acc
 import { createAuditLog } from '../../src/audit/audit-log.js';
 import { loadCommonPasswords } from '../../src/account/common-passwords.js';
 import { EmailTakenError, UserNotFoundError } from '../../src/account/errors.js';
-import { createPasswordHasher } from '../../src/account/password-hasher.js';
+import { createPasswordHasher, type PasswordHasher } from '../../src/account/password-hasher.js';
 import { createPasswordPolicy } from '../../src/account/password-policy.js';
 import { createPrismaUserRepository, type UserRepository } from '../../src/account/user-repository.js';
 import type { Argon2Parameters } from '../../src/config.js';
@@ -121,6 +121,49 @@ describe('account service', () => {
 
       expect(await upgraded.authenticate('rehash@example.com', password)).not.toBeNull();
       expect(await storedHash('rehash@example.com')).toBe(after);
+    });
+  });
+
+  describe('authenticateAlong', () => {
+    beforeAll(() => accounts.register({ email: 'along@example.com', password }));
+
+    // A gate of the test's own, in the same statement as the read: the sign-in throttle's count in the service.
+    const gate = (allowed: boolean) => ({ items: 'gate AS (SELECT $1::boolean AS allowed)', values: [allowed], select: '(SELECT allowed FROM gate)', read: (value: unknown) => ({ allowed: value === true }) });
+    const withUser = { select: (id: string) => `(SELECT email_verified FROM users WHERE id = ${id})`, read: Boolean };
+
+    it('checks the password only when the gate allows it, and gives what was read with the user', async () => {
+      const signedIn = await accounts.authenticateAlong('ALONG@example.com', password, { gate: gate(true), withUser });
+      expect(signedIn).toMatchObject({ gate: { allowed: true }, signedIn: { user: { email: 'along@example.com' }, withUser: false } });
+      expect(await accounts.authenticateAlong('along@example.com', 'not the password', { gate: gate(true), withUser })).toEqual({ gate: { allowed: true }, signedIn: null });
+      expect(await accounts.authenticateAlong('nobody@example.com', password, { gate: gate(true), withUser })).toEqual({ gate: { allowed: true }, signedIn: null });
+    });
+
+    it('verifies no hash and records nothing when the gate refuses, even for the right password', async () => {
+      let verified = 0;
+      const hasher = createPasswordHasher(light);
+      const counting: PasswordHasher = {
+        hash: (plain) => hasher.hash(plain),
+        verify: (hash, attempt) => {
+          verified += 1;
+          return hasher.verify(hash, attempt);
+        },
+        verifyDummy: (attempt) => {
+          verified += 1;
+          return hasher.verifyDummy(attempt);
+        },
+      };
+      const refusals = async () => (await query(database.url, "select 1 from audit_events where event = 'account.sign_in_refused'")).length;
+      const logger = createLogger('silent', new PassThrough());
+      const guarded = createAccountService({ users, hasher: counting, policy, audit: createAuditLog({ prisma, logger }), logger });
+      const before = await refusals();
+
+      expect(await guarded.authenticateAlong('along@example.com', password, { gate: gate(false), withUser })).toEqual({ gate: { allowed: false }, signedIn: null });
+      expect(await guarded.authenticateAlong('nobody@example.com', password, { gate: gate(false), withUser })).toEqual({ gate: { allowed: false }, signedIn: null });
+      expect(verified).toBe(0);
+      expect(await refusals()).toBe(before);
+
+      await guarded.authenticateAlong('nobody@example.com', password, { gate: gate(true), withUser });
+      expect(verified).toBe(1);
     });
   });
 

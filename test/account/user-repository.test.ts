@@ -60,6 +60,19 @@ describe('Prisma user repository', () => {
     expect(await users.findById(created.id)).not.toHaveProperty('passwordHash');
   });
 
+  it('reads a sign-in in one statement with a companion, answered whether or not the email names a user, and a column over the user found', async () => {
+    const created = await users.create({ email: 'along@example.com', passwordHash, profile: { name: 'Along' } });
+    // The companion's parameters come first; the repository numbers the email after them.
+    const companion = { items: 'probe AS (SELECT $1::int + $2::int AS n)', values: [40, 2], select: '(SELECT n FROM probe)', read: Number };
+    const withUser = { select: (id: string) => `(SELECT name FROM profiles WHERE user_id = ${id})`, read: String };
+
+    expect(await users.findSignInAlong('ALONG@example.com', { companion, withUser })).toEqual({
+      companion: 42,
+      found: { credentials: { userId: created.id, email: 'along@example.com', status: 'active', passwordHash }, user: created, withUser: 'Along' },
+    });
+    expect(await users.findSignInAlong('nobody@example.com', { companion, withUser })).toEqual({ companion: 42, found: null });
+  });
+
   it('refuses an email already in use in another case, writing nothing', async () => {
     await users.create({ email: 'taken@example.com', passwordHash, profile: { name: 'First' } });
     const [usersBefore, profilesBefore] = [await count('users'), await count('profiles')];

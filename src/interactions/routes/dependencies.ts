@@ -17,7 +17,7 @@ import type { Views } from '../views.js';
 export interface StepDependencies {
   /** The provider serving now (it is rebuilt when signing keys rotate): read per request. */
   provider: () => Provider;
-  accounts: Pick<AccountService, 'authenticate' | 'register' | 'findActive'>;
+  accounts: Pick<AccountService, 'authenticateAlong' | 'register' | 'findActive'>;
   passkeys: Pick<Passkeys, 'signInOptions' | 'signIn'>;
   /** Mails verification links. */
   selfService: Pick<SelfService, 'sendVerification'>;
@@ -32,7 +32,7 @@ export interface StepDependencies {
   logger: Logger;
   metrics: Pick<Metrics, 'signIns'>;
   /** Setting up a second factor during a sign-in that needs one. */
-  factors: Pick<FactorService, 'held' | 'startTotp' | 'enrolment' | 'confirmTotp'>;
+  factors: Pick<FactorService, 'held' | 'heldColumn' | 'startTotp' | 'enrolment' | 'confirmTotp'>;
   /** The kinds of second factor a sign-in may ask for. */
   secondFactorKinds: SecondFactorKind[];
   requiredLevel: RequiredLevel;

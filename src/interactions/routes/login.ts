@@ -21,7 +21,7 @@ export interface LoginStep {
 }
 
 export function createLoginStep(
-  { provider, accounts, views, csrf, signInThrottle, requireEmailVerification, audit, metrics }: StepDependencies,
+  { provider, accounts, views, csrf, signInThrottle, factors, requireEmailVerification, audit, metrics }: StepDependencies,
   verification: Pick<VerificationStep, 'checkInbox'>,
   secondFactor: Pick<SecondFactorStep, 'afterFirstFactor'>,
 ): LoginStep {
@@ -53,7 +53,8 @@ export function createLoginStep(
       const password = formField(ctx, 'password');
       if (email.trim() === '' || password === '') return render(ctx, interaction, { email, error: MISSING_CREDENTIALS, status: 400 });
 
-      const gate = await signInThrottle.attempt(email, ctx.ip);
+      // The attempt is counted, the credentials read and the factors held counted in one statement.
+      const { gate, signedIn } = await accounts.authenticateAlong(email, password, { gate: signInThrottle.attemptAlong(email, ctx.ip), withUser: factors.heldColumn });
       if (!gate.allowed) {
         await audit.record('interaction.sign_in_locked_out');
         metrics.signIns.inc({ outcome: 'locked' });
@@ -61,18 +62,18 @@ export function createLoginStep(
         return render(ctx, interaction, { email, error: lockedOut(gate.retryAfterSeconds), status: 429 });
       }
 
-      const user = await accounts.authenticate(email, password);
-      if (!user) {
+      if (!signedIn) {
         metrics.signIns.inc({ outcome: 'failed' });
         return render(ctx, interaction, { email, error: WRONG_CREDENTIALS, status: 401 });
       }
       // The password was right: whatever follows, this was no guess. The attempt is given back in
       // the statement that records the outcome.
+      const { user, withUser: held } = signedIn;
       if (requireEmailVerification && !user.emailVerified) {
         await audit.recordAlong(gate.success, 'interaction.sign_in_unverified', { userId: user.id });
         return verification.checkInbox(ctx, interaction, { userId: user.id, amr: ['pwd'] });
       }
-      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], passwordGate: gate });
+      await secondFactor.afterFirstFactor(ctx, interaction, user.id, { amr: ['pwd'], passwordGate: gate, held });
     },
   };
 }

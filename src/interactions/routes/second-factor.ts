@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { Interaction } from 'oidc-provider';
 import { TooManyRequestsError } from '../../errors.js';
 import { acrOf, combinedAmr, LEVEL, levelOfAmr, type Level } from '../../factors/authentication-levels.js';
+import type { HeldFactors } from '../../factors/factor-repository.js';
 import type { TotpEnrolment } from '../../factors/factor-service.js';
 import { clientRequiresMfa } from '../../provider/client-metadata.js';
 import { INTERACTION_PATH } from '../../provider/configuration.js';
@@ -54,7 +55,13 @@ export interface SecondFactorStep {
    * for the user's second factor, or having one set up, first; else the client gets
    * unmet_authentication_requirements. There is no other way to finish a login.
    */
-  afterFirstFactor(ctx: Context, interaction: Interaction, userId: string, options: { amr: string[]; via?: string; passwordGate?: PasswordGate }): Promise<void>;
+  afterFirstFactor(
+    ctx: Context,
+    interaction: Interaction,
+    userId: string,
+    /** `held`: the factors the user holds, when the first factor's own read counted them (the password's); read here otherwise. */
+    options: { amr: string[]; via?: string; passwordGate?: PasswordGate; held?: HeldFactors },
+  ): Promise<void>;
   /** The page of a pending second step; false when the interaction has none. */
   show(ctx: Context, interaction: Interaction): Promise<boolean>;
   /** POST /interaction/:uid/second-factor */
@@ -91,9 +98,9 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
     );
   };
 
-  const enrolledKinds = async (userId: string) => {
-    const held = await factors.held(userId);
-    return secondFactorKinds.filter((kind) => kind.enrolled(held));
+  const enrolledKinds = async (userId: string, held?: HeldFactors) => {
+    const holding = held ?? (await factors.held(userId));
+    return secondFactorKinds.filter((kind) => kind.enrolled(holding));
   };
 
   const renderVerify = async (ctx: Context, interaction: Interaction, pending: PendingSignIn, error?: string, status = 200) => {
@@ -125,12 +132,12 @@ export function createSecondFactorStep({ provider, accounts, views, csrf, audit,
   };
 
   return {
-    async afterFirstFactor(ctx, interaction, userId, { amr, via, passwordGate }) {
+    async afterFirstFactor(ctx, interaction, userId, { amr, via, passwordGate, held }) {
       const client = await clientOf(provider(), interaction);
       const required = await requiredLevel({ acrValues: interaction.params.acr_values, clientRequiresMfa: client ? clientRequiresMfa(client) : false, userId });
       // A first factor that is two in itself (a passkey with user verification) needs no second, if it reaches the level required.
       if (levelOfAmr(amr) >= Math.max(required, LEVEL.mfa)) return finish(ctx, interaction, userId, amr, via, passwordGate);
-      const enrolled = (await enrolledKinds(userId)).filter((kind) => !kind.backup);
+      const enrolled = (await enrolledKinds(userId, held)).filter((kind) => !kind.backup);
       // A user who has a second factor always gives it: there is no weaker way in beside it.
       if (enrolled.length === 0 && required <= LEVEL.pwd) return finish(ctx, interaction, userId, amr, via, passwordGate);
       await passwordGate?.succeeded();
