@@ -3,7 +3,7 @@ import { registerClient } from '../support/clients.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { createUser, relyingParty, signIn, type TestUser } from '../support/sign-in.js';
 import { query } from '../support/sql.js';
-import { createAdmin as createAdminIn, isSignInPage, signInToConsole, type ConsoleAdmin } from './support.js';
+import { createAdmin as createAdminIn, isSignInPage, postForm, signInToConsole, type ConsoleAdmin } from './support.js';
 
 let running: RunningLatch;
 
@@ -23,12 +23,6 @@ const createAdmin = () => createAdminIn(running);
 async function open(browser: Browser, user: ConsoleAdmin, path = '/users'): Promise<Page> {
   const page = await browser.navigate(consoleUrl(path));
   return isSignInPage(page) ? signInToConsole(browser, page, user) : page;
-}
-
-/** Posts one of the page's forms (found by its button) with the page's own anti-forgery token. */
-function post(browser: Browser, page: Page, button: string, fields: Record<string, string> = {}): Promise<Page> {
-  const form = formOf(page, button);
-  return browser.navigate(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, ...fields }) });
 }
 
 const userPath = (user: TestUser) => `/users/${user.id}`;
@@ -189,7 +183,7 @@ describe('the users pages', () => {
     expect(page.html).toContain('Notes App');
     expect(page.html).toContain('interaction.signed_in');
 
-    const disabled = await post(browser, page, 'Disable');
+    const disabled = await postForm(browser, page, 'Disable');
     expect(disabled.url.href).toBe(consoleUrl(`${userPath(user)}?done=disabled`));
     expect(disabled.html).toContain('The user is disabled');
     const refresh = await fetch(`${running.baseUrl}/token`, {
@@ -202,7 +196,7 @@ describe('the users pages', () => {
     const [event] = await query<{ actor: string }>(running.databaseUrl, "SELECT actor FROM audit_events WHERE event = 'account.disabled' AND subject_id = $1", [user.id]);
     expect(event?.actor).toBe(admin.id);
 
-    const enabled = await post(browser, disabled, 'Enable');
+    const enabled = await postForm(browser, disabled, 'Enable');
     expect(enabled.html).toContain('The user is enabled again');
     await signIn(await relyingParty(running, app), user);
   });
@@ -216,9 +210,9 @@ describe('the users pages', () => {
 
     const page = await browser.navigate(consoleUrl(userPath(user)));
     expect(page.html).not.toContain('Not signed in anywhere.');
-    const reset = await post(browser, page, 'Send password reset');
+    const reset = await postForm(browser, page, 'Send password reset');
     expect(reset.html).toContain('A password reset link has been mailed');
-    const signedOut = await post(browser, reset, 'Sign out everywhere');
+    const signedOut = await postForm(browser, reset, 'Sign out everywhere');
     expect(signedOut.html).toContain('Every session of the user has been signed out.');
     expect(signedOut.html).toContain('Not signed in anywhere.');
     const events = await query<{ event: string; actor: string }>(running.databaseUrl, 'SELECT event, actor FROM audit_events WHERE subject_id = $1 AND actor IS NOT NULL ORDER BY id', [user.id]);
@@ -232,12 +226,12 @@ describe('the users pages', () => {
     const confirm = await open(browser, admin, `${userPath(user)}/delete`);
     expect(confirm.html).toContain(`Delete ${user.email}?`);
 
-    const wrong = await post(browser, confirm, 'Delete user', { email: 'someone@example.com' });
+    const wrong = await postForm(browser, confirm, 'Delete user', { email: 'someone@example.com' });
     expect(wrong.status).toBe(422);
     expect(wrong.html).toContain('nothing was deleted');
     expect((await browser.navigate(consoleUrl(userPath(user)))).status).toBe(200);
 
-    const deleted = await post(browser, wrong, 'Delete user', { email: user.email.toUpperCase() });
+    const deleted = await postForm(browser, wrong, 'Delete user', { email: user.email.toUpperCase() });
     expect(deleted.url.href).toBe(consoleUrl('/users?done=deleted'));
     expect(deleted.html).toContain('The user has been deleted.');
     const gone = await browser.navigate(consoleUrl(userPath(user)));

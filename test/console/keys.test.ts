@@ -1,7 +1,7 @@
-import { Browser, formOf, type Page } from '../support/browser.js';
+import { Browser, formOf } from '../support/browser.js';
 import { startLatch, type RunningLatch } from '../support/latch.js';
 import { query } from '../support/sql.js';
-import { createAdmin, isSignInPage, signInToConsole, type ConsoleAdmin } from './support.js';
+import { isSignInPage, postForm, signedInAdmin, signInToConsole } from './support.js';
 
 let running: RunningLatch;
 /** Latch's clock runs this far ahead of the real one: for sign-ins that grow old. */
@@ -17,25 +17,11 @@ afterAll(async () => {
 
 const consoleUrl = (path = '') => `${running.baseUrl}/admin${path}`;
 
-async function signedInAdmin(): Promise<{ admin: ConsoleAdmin; browser: Browser }> {
-  const admin = await createAdmin(running);
-  const browser = new Browser();
-  const page = await browser.navigate(consoleUrl('/keys'));
-  expect(isSignInPage(page)).toBe(true);
-  expect((await signInToConsole(browser, page, admin)).status).toBe(200);
-  return { admin, browser };
-}
-
-function post(browser: Browser, page: Page, button: string, fields: Record<string, string> = {}): Promise<Page> {
-  const form = formOf(page, button);
-  return browser.navigate(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, ...fields }) });
-}
-
 const rotations = async () => query<{ actor: string; details: { created: string[]; retired: string[] } }>(running.databaseUrl, "SELECT actor, details FROM audit_events WHERE event = 'key.rotated' ORDER BY id");
 
 describe('the signing keys page', () => {
   it('lists every key with its algorithm, state and dates', async () => {
-    const { browser } = await signedInAdmin();
+    const { browser } = await signedInAdmin(running, '/keys');
     const page = await browser.navigate(consoleUrl('/keys'));
     expect(page.status).toBe(200);
     expect(page.headers.get('cache-control')).toBe('no-store');
@@ -47,7 +33,7 @@ describe('the signing keys page', () => {
   });
 
   it('rotates through a confirmation page that says what rotation does, audited with the admin as actor', async () => {
-    const { admin, browser } = await signedInAdmin();
+    const { admin, browser } = await signedInAdmin(running, '/keys');
     const before = await running.latch.admin.keys.list();
     const keysPage = await browser.navigate(consoleUrl('/keys'));
     const confirm = await browser.navigate(new URL(/<a href="(\/admin\/keys\/rotate)">Rotate now/.exec(keysPage.html)?.[1] ?? '/nowhere', running.baseUrl).href);
@@ -63,7 +49,7 @@ describe('the signing keys page', () => {
     expect(forged.html).toContain('This form could not be verified');
     expect(await running.latch.admin.keys.list()).toHaveLength(before.length);
 
-    const rotated = await post(browser, confirm, 'Rotate the signing keys');
+    const rotated = await postForm(browser, confirm, 'Rotate the signing keys');
     expect(rotated.url.href).toBe(consoleUrl('/keys?done=rotated'));
     expect(rotated.html).toContain('New keys are published.');
     const after = await running.latch.admin.keys.list();
@@ -79,14 +65,14 @@ describe('the signing keys page', () => {
   });
 
   it('asks an admin whose sign-in is older than five minutes to sign in again (max_age) before rotating', async () => {
-    const { admin, browser } = await signedInAdmin();
+    const { admin, browser } = await signedInAdmin(running, '/keys');
     const confirm = await browser.navigate(consoleUrl('/keys/rotate'));
     expect(confirm.html).toContain('Rotate the signing keys?');
     const count = (await rotations()).length;
 
     offsetMs += 6 * 60 * 1000;
     try {
-      const refused = await post(browser, confirm, 'Rotate the signing keys');
+      const refused = await postForm(browser, confirm, 'Rotate the signing keys');
       expect(refused.status).toBe(403);
       expect(refused.html).toContain('Sign in again first');
       expect(await rotations()).toHaveLength(count);
@@ -97,7 +83,7 @@ describe('the signing keys page', () => {
       offsetMs = 0;
       const back = await signInToConsole(browser, again, admin);
       expect(back.url.href).toBe(consoleUrl('/keys/rotate'));
-      const rotated = await post(browser, back, 'Rotate the signing keys');
+      const rotated = await postForm(browser, back, 'Rotate the signing keys');
       expect(rotated.url.href).toBe(consoleUrl('/keys?done=rotated'));
       expect(await rotations()).toHaveLength(count + 1);
     } finally {
@@ -106,7 +92,7 @@ describe('the signing keys page', () => {
   });
 
   it('refuses a rotation from a browser that is not signed in to the console, with a page', async () => {
-    const { browser } = await signedInAdmin();
+    const { browser } = await signedInAdmin(running, '/keys');
     const confirm = await browser.navigate(consoleUrl('/keys/rotate'));
     const form = formOf(confirm, 'Rotate the signing keys');
     const count = (await rotations()).length;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser, Page } from '../support/browser.js';
+import { Browser, formOf, type Page } from '../support/browser.js';
 import type { RunningLatch } from '../support/latch.js';
 import { createUser, type TestUser } from '../support/sign-in.js';
 
@@ -58,4 +58,21 @@ export async function signInToConsole(browser: Browser, signInPage: Page, admin:
   }
   if (!second.html.includes('Authentication code')) throw new Error(`no second factor asked for after the password:\n${second.html}`);
   return browser.submit(second, { code: await nextCode(admin.totp) }, { button: 'Verify' });
+}
+
+/** A new administrator, signed in to the console on the way to `path` (such as '/roles'): the browser, and the page it came back to. */
+export async function signedInAdmin(running: RunningLatch, path: string): Promise<{ admin: ConsoleAdmin; browser: Browser; page: Page }> {
+  const admin = await createAdmin(running);
+  const browser = new Browser();
+  const signInPage = await browser.navigate(`${running.baseUrl}/admin${path}`);
+  if (!isSignInPage(signInPage)) throw new Error(`${path} did not ask a new administrator to sign in:\n${signInPage.html}`);
+  const page = await signInToConsole(browser, signInPage, admin);
+  if (page.status !== 200) throw new Error(`the sign-in to ${path} ended at ${page.url.href} with ${page.status}`);
+  return { admin, browser, page };
+}
+
+/** Posts one of the page's forms (found by its button) with its own fields, the anti-forgery token among them; `fields` add to or replace them (a select's choice). */
+export function postForm(browser: Browser, page: Page, button: string, fields: Record<string, string> = {}): Promise<Page> {
+  const form = formOf(page, button);
+  return browser.navigate(form.action, { method: 'POST', body: new URLSearchParams({ ...form.fields, ...fields }) });
 }
